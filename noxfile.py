@@ -1,0 +1,216 @@
+"""pkg-zoo's sessions. Packages are discovered from ``packages/*/pyproject.toml``; nothing is hand-listed.
+
+    uv run nox -t test                        # what CI runs: lint, pkg-shared, every package (CPU), repository
+    uv run nox -s "tests(package='layernorm', device='cpu')"
+    uv run nox -t cuda                        # the CUDA matrix, on a GPU machine
+    uv run nox -s wheels                      # build every wheel, install into a fresh venv, run the CLIs
+    uv run nox -s claims                      # every package's `reproduce --scale small --strict`
+    uv run nox -s affected -- origin/main     # CPU tests of the packages a change touches
+    uv run nox -s new -- <slug>               # scaffold packages/<slug>/
+    nox -s gpu_here -- layernorm              # a GPU machine without internet: the current environment
+
+Each ``tests`` session gets an environment holding only that package, pkg-shared, their declared
+dependencies and pytest, installed from ``uv.lock`` through uv's cache (so torch is downloaded once per
+machine, never per session), and a dependency a package forgot to declare fails its tests.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+nox.options.default_venv_backend = "uv"
+nox.options.reuse_venv = "no"
+nox.options.error_on_missing_interpreters = True
+# The machines we run on set PYTHONDONTWRITEBYTECODE=1: every process would then recompile torch from
+# source (about 6 s). Let each session's first process write bytecode and the later ones reuse it.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+
+
+def discover() -> dict[str, str]:
+    """``{slug: distribution}`` for every package folder with a pyproject, plus pkg-shared as ``shared``."""
+    found = {"shared": "pkg-shared"}
+    for pyproject in sorted(ROOT.glob("packages/*/pyproject.toml")):
+        found[pyproject.parent.name] = tomllib.loads(pyproject.read_text())["project"]["name"]
+    return found
+
+
+PACKAGES = discover()
+
+
+def folder(slug: str) -> Path:
+    return ROOT / "shared" if slug == "shared" else ROOT / "packages" / slug
+
+
+def sync(session: nox.Session, *args: str) -> None:
+    """Install locked dependencies into the session's environment (``uv sync`` into its venv)."""
+    session.run_install(
+        "uv",
+        "sync",
+        "--locked",
+        "--no-default-groups",
+        *args,
+        env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
+    )
+
+
+def run_pytest(session: nox.Session, paths: list[str], device: str) -> None:
+    marks = ["-m", "cuda"] if device == "cuda" else ["-m", "not cuda and not slow"]
+    env = {"PKG_REQUIRE_CUDA": "1"} if device == "cuda" else {}
+    # Exit 5 means "no tests collected": fine for a CUDA run of a package without CUDA tests.
+    session.run(
+        "pytest",
+        *paths,
+        *marks,
+        "-p",
+        "no:cacheprovider",
+        *session.posargs,
+        env=env,
+        success_codes=[0, 5] if device == "cuda" else [0],
+    )
+
+
+TEST_PARAMS = [
+    nox.param(
+        slug, device, id=f"package='{slug}', device='{device}'", tags=["test" if device == "cpu" else "cuda"]
+    )
+    for slug in PACKAGES
+    for device in ("cpu", "cuda")
+]
+
+
+@nox.session
+@nox.parametrize(["package", "device"], TEST_PARAMS)
+def tests(session: nox.Session, package: str, device: str) -> None:
+    """One package's tests, in an environment holding only it, pkg-shared and their dependencies."""
+    sync(session, "--package", PACKAGES[package], "--group", "test")
+    run_pytest(session, [str(folder(package) / "tests")], device)
+
+
+@nox.session(tags=["test"])
+def repository(session: nox.Session) -> None:
+    """The contract tests of ``tests/`` over every package, in one environment holding them all."""
+    sync(session, "--all-packages", "--group", "test")
+    run_pytest(session, ["tests"], "cpu")
+
+
+@nox.session(tags=["test"], venv_backend="none")
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check over the whole repository."""
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(venv_backend="uv")
+def wheels(session: nox.Session) -> None:
+    """Build every wheel, install them into a fresh venv, and run each package's CLI and import."""
+    dist = Path(session.create_tmp()) / "dist"
+    shutil.rmtree(dist, ignore_errors=True)
+    session.run("uv", "build", "--all-packages", "--wheel", "--out-dir", str(dist), "-q", external=True)
+    built = sorted(str(p) for p in dist.glob("*.whl"))
+    session.install(*built)
+    for slug in PACKAGES:
+        module = "pkg_" + slug.replace("-", "_")
+        session.run("python", "-c", f"import {module}; print({module}.__name__, {module}.__version__)")
+        if slug != "shared":
+            session.run(f"pkg-{slug}", "--help", silent=True)
+            session.run(f"pkg-{slug}", "info", silent=True)
+
+
+@nox.session(venv_backend="none")
+def claims(session: nox.Session) -> None:
+    """Every package's ``reproduce --scale small --strict`` (minutes each; not part of CI)."""
+    out = Path(session.create_tmp()) / "runs"
+    for slug in (s for s in PACKAGES if s != "shared"):
+        session.run(
+            "uv",
+            "run",
+            "--package",
+            f"pkg-{slug}",
+            f"pkg-{slug}",
+            "reproduce",
+            "--scale",
+            "small",
+            "--strict",
+            "--quiet",
+            "--out",
+            str(out),
+            *session.posargs,
+            external=True,
+        )
+
+
+def changed_packages(base: str) -> list[str]:
+    """Packages touched since git ref ``base``; a change under shared/ or at the top level selects all."""
+    out = subprocess.run(
+        ["git", "diff", "--name-only", base, "--"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    out += subprocess.run(
+        ["git", "ls-files", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    selected: set[str] = set()
+    for path in out:
+        parts = Path(path).parts
+        if len(parts) >= 2 and parts[0] == "packages" and parts[1] in PACKAGES:
+            selected.add(parts[1])
+        else:  # shared/, the top level, or a package that no longer exists
+            return list(PACKAGES)
+    return sorted(selected)
+
+
+@nox.session(venv_backend="none")
+def affected(session: nox.Session) -> None:
+    """CPU tests of the packages changed since a git ref: ``nox -s affected -- <base>``."""
+    if len(session.posargs) != 1:
+        session.error("usage: nox -s affected -- <git ref>")
+    selected = changed_packages(session.posargs[0])
+    session.log(f"affected: {', '.join(selected) or 'nothing'}")
+    for slug in selected:
+        session.notify(f"tests(package='{slug}', device='cpu')")
+    if selected:
+        session.notify("repository")
+
+
+@nox.session(venv_backend="none")
+def new(session: nox.Session) -> None:
+    """Scaffold ``packages/<slug>/`` from the template: ``nox -s new -- <slug>``."""
+    session.run(sys.executable, str(ROOT / "tools" / "new_package.py"), *session.posargs)
+
+
+@nox.session(venv_backend="none")
+def gpu_here(session: nox.Session) -> None:
+    """CUDA tests in the *current* environment (a GPU machine with torch preinstalled and no internet).
+
+    ``nox -s gpu_here -- <slug> [<slug> ...]`` (default: shared and every package). The packages are put
+    on ``PYTHONPATH`` from their sources and the pytest plugin is loaded explicitly; carry any missing
+    third-party wheels in and install them with ``pip install --no-index --no-deps --target DIR``.
+    """
+    slugs = session.posargs or list(PACKAGES)
+    src = [str(folder(s) / "src") for s in ("shared", *slugs)]
+    env = {"PYTHONPATH": os.pathsep.join([*src, os.environ.get("PYTHONPATH", "")]), "PKG_REQUIRE_CUDA": "1"}
+    for slug in slugs:
+        session.run(
+            "python",
+            "-m",
+            "pytest",
+            str(folder(slug) / "tests"),
+            "-m",
+            "cuda",
+            "-p",
+            "pkg_shared.testing",
+            "-p",
+            "no:cacheprovider",
+            env=env,
+            success_codes=[0, 5],
+        )

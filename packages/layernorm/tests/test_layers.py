@@ -158,3 +158,22 @@ def test_digits_split():
     test_share = torch.bincount(split.y_test) / (torch.bincount(split.y_train) + torch.bincount(split.y_test))
     assert (test_share - 0.3).abs().max() < 0.01
     assert all(torch.equal(a, b) for a, b in zip(split, digits_split()))
+
+
+@pytest.mark.parametrize("shape", [(6, 10), (3, 4, 10)])
+def test_fused_and_explicit_modules_agree_forward_and_backward(shape):
+    torch.manual_seed(0)
+    fused, explicit = LayerNorm(10).double(), LayerNorm(10, impl="explicit").double()
+    with torch.no_grad():
+        for p in (*fused.parameters(), *explicit.parameters()):
+            p.copy_(torch.linspace(-1, 2, 10, dtype=torch.float64))
+    x = torch.randn(*shape, dtype=torch.float64, requires_grad=True)
+    y_f, y_e = fused(x), explicit(x)
+    torch.testing.assert_close(y_f, y_e, rtol=0, atol=1e-12)
+    g = torch.randn_like(y_f)
+    grads_f = torch.autograd.grad(y_f, (x, fused.gain, fused.bias), g)
+    grads_e = torch.autograd.grad(y_e, (x, explicit.gain, explicit.bias), g)
+    for a, b in zip(grads_f, grads_e):
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-10)
+    with pytest.raises(ValueError, match="impl"):
+        LayerNorm(10, impl="triton")

@@ -289,10 +289,13 @@ def bench_cmd(args: argparse.Namespace) -> int:
     device = resolve_device(args.device)
     rows = bench(device=device, min_run_time=args.min_run_time)
     print(f"device {device}, {torch.get_num_threads()} threads, torch {torch.__version__}")
-    print(f"{'shape':>16} | {'ours (us)':>10} | {'nn.LayerNorm (us)':>17} | ratio")
+    print(
+        f"{'shape':>16} | {'ours fused (us)':>15} | {'ours explicit (us)':>18} | {'nn.LayerNorm (us)':>17} | fused/torch"
+    )
     for r in rows:
         print(
-            f"{str(tuple(r['shape'])):>16} | {r['ours_us']:10.1f} | {r['torch_us']:17.1f} | {r['ours_over_torch']:.2f}"
+            f"{str(tuple(r['shape'])):>16} | {r['fused_us']:15.1f} | {r['explicit_us']:18.1f} | "
+            f"{r['torch_us']:17.1f} | {r['fused_over_torch']:.2f}"
         )
     run = RunDir.create(args.out, "layernorm", args.seed)
     run.write_results({"command": "bench", "device": str(device), "rows": rows})

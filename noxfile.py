@@ -77,6 +77,13 @@ def run_pytest(session: nox.Session, paths: list[str], device: str) -> None:
     )
 
 
+@nox.session(tags=["test"], venv_backend="none")
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check over the whole repository (first, so CI fails fast)."""
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
 TEST_PARAMS = [
     nox.param(
         slug, device, id=f"package='{slug}', device='{device}'", tags=["test" if device == "cpu" else "cuda"]
@@ -99,13 +106,6 @@ def repository(session: nox.Session) -> None:
     """The contract tests of ``tests/`` over every package, in one environment holding them all."""
     sync(session, "--all-packages", "--group", "test")
     run_pytest(session, ["tests"], "cpu")
-
-
-@nox.session(tags=["test"], venv_backend="none")
-def lint(session: nox.Session) -> None:
-    """ruff check and ruff format --check over the whole repository."""
-    session.run("ruff", "check", ".")
-    session.run("ruff", "format", "--check", ".")
 
 
 @nox.session(venv_backend="uv")

@@ -104,3 +104,13 @@ def test_bench_runs(run_cli, tmp_path):
     code, out, err = run_cli(main, "bench", "--min-run-time", "0.01", "--out", tmp_path)
     assert code == 0, err
     assert "nn.LayerNorm" in out
+
+
+@pytest.mark.data
+def test_smoke_reproduce_on_real_mnist(run_cli, tmp_path, data_dir):
+    argv = ["reproduce", "--scale", "smoke", "--dataset", "mnist-t10k", "--data-dir", data_dir]
+    code, _, err = run_cli(main, *argv, "--out", tmp_path, "--quiet")
+    assert code == 0, err
+    (run,) = (tmp_path / "layernorm").iterdir()
+    measured = json.loads((run / "results.json").read_text())["measured"]
+    assert measured["accuracy_ln_b128"] > 50.0  # 784-100-100-10 after 2 epochs on 256 images

@@ -1,0 +1,55 @@
+"""Hopfield Networks is All You Need — Ramsauer, Schäfl, Lehner, Seidl, Widrich, Gruber, Holzleitner,
+Adler, Kreil, Kopp, Klambauer, Brandstetter, Hochreiter; ICLR 2021; arXiv:2008.02217.
+
+Implemented: the modern Hopfield network as code (energy eq. (2), update rule eq. (3), iteration to a
+fixed point, pattern separation, the one-step retrieval-error bound, the storage capacity of Theorem 3,
+the three kinds of fixed points), the classical binary Hopfield net as the capacity baseline, the layers
+``Hopfield``, ``HopfieldPooling`` and ``HopfieldLayer`` (heads, beta, LayerNorm on patterns, masks,
+extra update steps, dropout on the association matrix; one step without normalisation equals
+``torch.nn.MultiheadAttention``), MIL models (Hopfield pooling, mean/max pooling, attention-MIL of Ilse
+et al. 2018) with the bit-pattern, Tiger/Fox/Elephant and MNIST-bags experiments, and a tabular
+classifier on ``HopfieldLayer`` compared with scikit-learn baselines.
+"""
+
+from .layers import Hopfield, HopfieldLayer, HopfieldPooling
+from .mil import AttentionMIL, HopfieldMIL, PoolingMIL, make_mil_model
+from .tabular import HopfieldTabular
+from .theory import (
+    BinaryHopfield,
+    Capacity,
+    Iteration,
+    energy,
+    fixed_point_regime,
+    iterate_until_converged,
+    lse,
+    retrieval_error_bound,
+    separation,
+    separation_threshold,
+    storage_capacity,
+    update,
+)
+
+__version__ = "0.1.0"
+__all__ = [
+    "AttentionMIL",
+    "BinaryHopfield",
+    "Capacity",
+    "Hopfield",
+    "HopfieldLayer",
+    "HopfieldMIL",
+    "HopfieldPooling",
+    "HopfieldTabular",
+    "Iteration",
+    "PoolingMIL",
+    "__version__",
+    "energy",
+    "fixed_point_regime",
+    "iterate_until_converged",
+    "lse",
+    "make_mil_model",
+    "retrieval_error_bound",
+    "separation",
+    "separation_threshold",
+    "storage_capacity",
+    "update",
+]

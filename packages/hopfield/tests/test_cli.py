@@ -1,0 +1,79 @@
+import json
+
+import pytest
+import torch
+
+from pkg_hopfield.cli import main
+
+
+def test_smoke_reproduce_writes_the_run_folder(run_cli, tmp_path):
+    code, out, err = run_cli(main, "reproduce", "--scale", "smoke", "--out", tmp_path, "--quiet", "--device", "cpu",
+                             "--data-dir", tmp_path)  # fmt: skip
+    assert code == 0, err
+    (run,) = (tmp_path / "hopfield").iterdir()
+    results = json.loads((run / "results.json").read_text())
+    claims = {c["id"]: c for c in results["claims"]}
+    for cid in ("one-step-retrieval", "energy-monotone", "low-beta-global-average", "metastable-states"):
+        assert claims[cid]["holds"] is True, cid
+    assert claims["mil-tiger-auc"]["holds"] is None
+    assert "tiger.npz" in results["measured"]["mil_tiger_auc"]["reason"]  # not run: the data are absent
+    for plot in ("retrieval_f8", "retrieval_f16", "fixed_points_random", "fixed_points_clustered"):
+        assert (run / "plots" / f"{plot}.png").is_file()
+
+
+def test_retrieval_command(run_cli, tmp_path):
+    code, out, err = run_cli(main, "retrieval", "--scale", "smoke", "--out", tmp_path)
+    assert code == 0, err
+    assert "classical" in out and "16 bits flipped" in out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["reproduce", "--scale", "huge"],
+        ["mil-classic", "--dataset", "musk"],
+        ["mil-classic", "--model", "sum"],
+        ["uci-small", "--dataset", "titanic"],
+        ["bench", "--lengths", "x"],
+    ],
+)
+def test_bad_input_exits_2_with_one_line(run_cli, argv, tmp_path):
+    code, _, err = run_cli(main, *argv, "--out", str(tmp_path))
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+
+
+def test_missing_dataset_exits_2_and_names_the_file(run_cli, tmp_path):
+    code, _, err = run_cli(main, "mil-classic", "--dataset", "fox", "--data-dir", tmp_path, "--out", tmp_path)
+    assert code == 2 and "fox.npz" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the CPU-only error")
+def test_cuda_absent_exits_2(run_cli, tmp_path):
+    code, _, err = run_cli(main, "mil-bits", "--device", "cuda", "--out", tmp_path)
+    assert code == 2 and "CUDA is not available" in err
+
+
+def test_bench_runs(run_cli, tmp_path):
+    code, out, err = run_cli(
+        main, "bench", "--lengths", "16", "--min-run-time", "0.01", "--rounds", "1", "--out", tmp_path
+    )
+    assert code == 0, err
+    assert "MHA" in out
+
+
+@pytest.mark.data
+def test_mil_classic_command_on_real_data(run_cli, tmp_path, data_dir):
+    argv = [
+        "mil-classic",
+        "--dataset",
+        "elephant",
+        "--scale",
+        "smoke",
+        "--data-dir",
+        data_dir,
+        "--out",
+        tmp_path,
+    ]
+    code, out, err = run_cli(main, *argv)
+    assert code == 0, err
+    assert 0.5 < json.loads(out.splitlines()[0])["auc"] <= 1.0

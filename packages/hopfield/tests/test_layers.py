@@ -1,0 +1,112 @@
+import pytest
+import torch
+from torch import nn
+
+from pkg_hopfield import Hopfield, HopfieldLayer, HopfieldPooling
+from pkg_shared.errors import UserError
+
+
+@pytest.mark.parametrize("batch_first", [True, False])
+def test_one_step_equals_multihead_attention(device, batch_first):
+    torch.manual_seed(0)
+    mha = nn.MultiheadAttention(16, 4, batch_first=batch_first, kdim=12, vdim=10).to(device)
+    hop = Hopfield(
+        16, num_heads=4, stored_pattern_size=12, pattern_projection_size=10, batch_first=batch_first,
+        normalize_state_pattern=False, normalize_stored_pattern=False, normalize_pattern_projection=False,
+    ).to(device)  # fmt: skip
+    assert hop.scaling == 0.5  # beta = 1/sqrt(head_dim), head_dim = 16 / 4
+    with torch.no_grad():  # shared weights
+        for proj, w, b in zip(
+            (hop.q_proj, hop.k_proj, hop.v_proj),
+            (mha.q_proj_weight, mha.k_proj_weight, mha.v_proj_weight),
+            mha.in_proj_bias.chunk(3),
+        ):
+            proj.weight.copy_(w)
+            proj.bias.copy_(b)
+        hop.out_proj.load_state_dict(mha.out_proj.state_dict())
+    shape = (lambda L: (3, L)) if batch_first else (lambda L: (L, 3))
+    q, k, v = (torch.randn(*shape(L), d, device=device) for L, d in ((5, 16), (7, 12), (7, 10)))
+    pad = torch.zeros(3, 7, dtype=torch.bool, device=device)
+    pad[0, 4:] = True
+    attn = torch.rand(5, 7, device=device) > 0.8
+    ref, ref_w = mha(q, k, v, key_padding_mask=pad, attn_mask=attn, average_attn_weights=False)
+    out, assoc = hop(q, k, v, stored_pattern_padding_mask=pad, association_mask=attn, return_association=True)
+    torch.testing.assert_close(out, ref, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(assoc, ref_w, atol=1e-5, rtol=1e-5)
+    fused = hop(q, k, v, stored_pattern_padding_mask=pad, association_mask=attn)
+    torch.testing.assert_close(fused, ref, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(
+        Hopfield.from_multihead_attention(mha)(q, k, v), mha(q, k, v)[0], atol=1e-5, rtol=1e-5
+    )
+
+
+def test_permutation_invariance_and_equivariance():
+    torch.manual_seed(0)
+    y, perm = torch.randn(2, 9, 8), torch.randperm(9)
+    pool = HopfieldPooling(8, num_heads=2, quantity=3).eval()
+    torch.testing.assert_close(pool(y), pool(y[:, perm]))
+    hop = Hopfield(8, num_heads=2, update_steps_max=2).eval()
+    torch.testing.assert_close(hop(y)[:, perm], hop(y[:, perm]))
+
+
+def test_gradcheck_double():
+    torch.manual_seed(0)
+    x = torch.randn(1, 3, 4, dtype=torch.float64, requires_grad=True)
+    for layer in (
+        Hopfield(4, num_heads=2, update_steps_max=2),
+        HopfieldPooling(4, num_heads=2, quantity=2),
+        HopfieldLayer(4, quantity=3, num_heads=2, lookup_weights_as_separated=True),
+    ):
+        assert torch.autograd.gradcheck(layer.double(), (x,), eps=1e-6, atol=1e-5)
+
+
+def test_update_steps():
+    torch.manual_seed(0)
+    x = torch.randn(2, 6, 8)
+    base = Hopfield(8, scaling=2.0, update_steps_max=0)
+    iterated = Hopfield(8, scaling=2.0, update_steps_max=50, update_steps_eps=1e-7)
+    iterated.load_state_dict(base.state_dict())
+    _, p0 = base(x, return_association=True)
+    out, p = iterated(x, return_association=True)
+    assert not torch.allclose(p, p0)  # extra steps move the state
+    k = iterated._heads(iterated.k_proj(iterated.norm_stored(x)), iterated.head_dim)
+    torch.testing.assert_close(torch.softmax(2.0 * (p @ k) @ k.transpose(-2, -1), -1), p, atol=1e-5, rtol=0)
+    stopped = Hopfield(8, scaling=2.0, update_steps_max=50, update_steps_eps=1e9)
+    stopped.load_state_dict(base.state_dict())
+    torch.testing.assert_close(stopped(x), base(x))  # converged at once: a single association
+
+
+def test_dropout_acts_in_training_only():
+    torch.manual_seed(0)
+    hop, x = Hopfield(8, dropout=0.5), torch.randn(2, 5, 8)
+    assert not torch.allclose(hop.train()(x), hop(x))
+    torch.testing.assert_close(hop.eval()(x), hop(x))
+
+
+def test_padding_is_ignored():
+    torch.manual_seed(0)
+    pool = HopfieldPooling(4).eval()
+    y = torch.randn(1, 6, 4)
+    pad = torch.tensor([[False, False, False, True, True, True]])
+    torch.testing.assert_close(pool(y, stored_pattern_padding_mask=pad), pool(y[:, :3]))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: Hopfield(8)(torch.randn(2, 3, 7)),
+        lambda: Hopfield(8)(torch.randn(2, 3, 8), torch.randn(3, 4, 8)),
+        lambda: Hopfield(8)(
+            torch.randn(2, 3, 8), stored_pattern_padding_mask=torch.zeros(2, 4, dtype=torch.bool)
+        ),
+        lambda: Hopfield(8)(torch.randn(2, 3, 8), association_mask=torch.zeros(3, 4, dtype=torch.bool)),
+        lambda: Hopfield(8, scaling=0.0),
+        lambda: Hopfield(8, num_heads=3),
+        lambda: Hopfield(8, state_pattern_as_static=True, hidden_size=3),
+        lambda: HopfieldPooling(8, quantity=0),
+        lambda: Hopfield(8)(torch.randn(2, 3, 8), torch.randn(2, 0, 8)),
+    ],
+)
+def test_bad_input_raises_user_error(call):
+    with pytest.raises(UserError):
+        call()

@@ -1,0 +1,61 @@
+import numpy as np
+import pytest
+import torch
+
+from pkg_hopfield.config import BitsConfig
+from pkg_hopfield.data import bit_pattern_bags, load_mil_classic, mnist_bags, pad_bags
+from pkg_hopfield.experiment import mil_bits, threads
+from pkg_hopfield.mil import MODELS, make_mil_model
+from pkg_shared.data import DatasetMissing
+
+
+def test_pad_bags_groups_instances():
+    inst = np.arange(12, dtype=np.float32).reshape(6, 2)
+    bags = pad_bags(inst, np.array([1, 0, 1, 2, 1, 0]), np.array([0, 1, 0]))
+    assert bags.x.shape == (3, 3, 2) and bags.pad.sum() == 3
+    torch.testing.assert_close(bags.x[1, :3], torch.tensor(inst[[0, 2, 4]]))
+    assert bags.pad[0].tolist() == [False, False, True]
+
+
+def test_bit_pattern_bags_structure():
+    bags = bit_pattern_bags(num_bags=256, seed=1)
+    codes = (bags.x.long() * 2 ** torch.arange(8)).sum(-1)
+    counts = torch.bincount(codes.flatten(), minlength=256)
+    signals = torch.nonzero((codes[bags.y == 1][:, :, None] == codes[bags.y == 1][:, None, :]).any(-1).all(0))
+    assert bags.y.float().mean() == 0.5 and signals.numel() > 0 and counts.sum() == 256 * 16
+    neg, pos = codes[bags.y == 0], codes[bags.y == 1]
+    signal_codes = torch.tensor([c for c in pos.unique().tolist() if c not in neg.unique().tolist()])
+    assert len(signal_codes) <= 8 and torch.isin(pos, signal_codes).sum(1).eq(1).all()
+
+
+@pytest.mark.parametrize("kind", MODELS)
+def test_models_ignore_padding(kind):
+    torch.manual_seed(0)
+    model = make_mil_model(kind, 5, 8, 0.0).eval()
+    x = torch.randn(2, 6, 5)
+    pad = torch.zeros(2, 6, dtype=torch.bool)
+    pad[:, 4:] = True
+    y = x.clone()
+    y[:, 4:] = 100.0
+    torch.testing.assert_close(model(x, pad), model(y, pad))
+    torch.testing.assert_close(model(x, pad), model(x[:, :4], pad[:, :4]))
+
+
+def test_missing_mil_data_is_named(tmp_path):
+    with pytest.raises(DatasetMissing, match="tiger.npz"):
+        load_mil_classic("tiger", tmp_path)
+
+
+@pytest.mark.data
+def test_real_mil_data(data_dir):
+    bags, masks = load_mil_classic("elephant", data_dir)
+    assert bags.x.shape[0] == 200 and (~bags.pad).sum() == 1391 and masks.shape == (5, 10, 200)
+    train, test = mnist_bags(data_dir, 20, 10)
+    assert train.x.shape[-1] == 784 and len(test.y) == 10
+
+
+@pytest.mark.slow
+def test_bit_pattern_mil_regression():
+    with threads(1):
+        res = mil_bits(BitsConfig(), seed=0, device=torch.device("cpu"))
+    assert res["bits_hopfield_accuracy"] >= 0.95 and res["bits_mean_accuracy"] < 0.8

@@ -1,0 +1,169 @@
+"""``reproduce``: the closed-form fit, the grid-update check and the three examples (spec "Small-scale").
+
+Per seed (``App`` runs one call per seed): (1) a [2, 5, 1] KAN fits exp(sin(pi x) + y^2) with LBFGS and
+grid extension; (2) one grid update of the trained KAN, max change of its output; (3) each example
+cross-validated with the KAN, the efficient-kan network and the MLPs on the same folds; example 2 also
+on shuffled (optimistic) folds; (4) the example-1 KAN's importance ranking and edge plots; (5) the
+example-3 screening pipeline. Examples whose data are absent are reported as not run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from pkg_shared.claims import NotRun
+from pkg_shared.cli import RunContext
+from pkg_shared.data import DatasetMissing
+from pkg_shared.io import RunDir, atomic_write_json
+from pkg_shared.metrics import rmse
+
+from .config import EXAMPLE_MODELS, PRESETS, ModelConfig
+from .data import load_bulk_modulus, load_carbide, load_hea_class, load_strength, pykan_function
+from .explain import importance_ranking, plot_edges
+from .kan import KAN
+from .pipeline import Scaler, cross_validate, fit, one_thread
+from .screen import screen
+from .train import TrainConfig, train_model
+
+LOADERS = {"carbide": load_carbide, "strength": load_strength, "hea-class": load_hea_class,
+           "bulk-modulus": load_bulk_modulus}  # fmt: skip
+HEADLINE = {"carbide": "f1", "strength": ("r2_YS_MPa", "r2_UTS_MPa"), "hea-class": "f1",
+            "bulk-modulus": "r2_K_GPa"}  # fmt: skip
+
+
+def closed_form_fit(n: int, steps: int, grids: Sequence[int], seed: int) -> dict[str, float]:
+    """KAN [2, 5, 1] on f = exp(sin(pi x) + y^2): LBFGS ``steps`` per grid, grid extension between grids.
+
+    Grid updates follow pykan's schedule; ``grid_update_max_change`` is the largest output change of a
+    scheduled update after the first (the first moves the initial uniform knots of a near-zero spline).
+    ``grid_update_trained_uniform_change`` is the harder case: one update of a network trained with
+    uniform knots (no updates), whose knots then move to the data quantiles.
+    """
+    torch.manual_seed(seed)
+    train, test = pykan_function(n, seed), pykan_function(1000, seed + 10_000)
+    x, y = torch.as_tensor(train.x), torch.as_tensor(train.y)
+    model = KAN([2, 5, 1], grid_size=grids[0], k=3)
+    cfg = TrainConfig(steps=steps, opt="lbfgs", lr=1.0)
+    t0 = time.perf_counter()
+    changes, extension_change = [], 0.0
+    for n_grid, grid in enumerate(grids):
+        if n_grid:
+            with torch.no_grad():
+                before = model(x)
+                model.extend_grid(x, grid)
+                extension_change = max(extension_change, float((model(x) - before).abs().max()))
+        changes += train_model(model, x, y, "regression", cfg).grid_update_change[1:]
+    seconds = time.perf_counter() - t0
+    with torch.no_grad():
+        pred = model(torch.as_tensor(test.x))
+    torch.manual_seed(seed)
+    uniform = KAN([2, 5, 1], grid_size=grids[0], k=3)
+    train_model(uniform, x, y, "regression", TrainConfig(steps=steps, opt="lbfgs", lr=1.0, update_grid=False))
+    with torch.no_grad():
+        before = uniform(x)
+        uniform.update_grid(x)
+        uniform_change = float((uniform(x) - before).abs().max())
+    return {"expsin_test_rmse": rmse(test.y[:, 0], pred[:, 0]), "expsin_seconds": seconds,
+            "grid_update_max_change": max(changes, default=0.0), "grid_extension_max_change": extension_change,
+            "grid_update_trained_uniform_change": uniform_change}  # fmt: skip
+
+
+def headline(example: str, metrics: Mapping[str, float]) -> float:
+    """The example's claim metric: F1, R2, or for two targets the worse R2."""
+    key = HEADLINE[example]
+    return min(metrics[k] for k in key) if isinstance(key, tuple) else metrics[key]
+
+
+def run_examples(ctx: RunContext, examples: Sequence[str], models: Sequence[str], n_folds: int,
+                 train: TrainConfig) -> dict[str, Any]:  # fmt: skip
+    """Cross-validate every model on every example; flat keys ``<example>_<metric>_<model>``."""
+    out: dict[str, Any] = {}
+    for example in examples:
+        loader = LOADERS[example]
+        key = example.replace("-", "_")
+        try:
+            table = loader(ctx.data_dir)
+        except DatasetMissing as e:
+            out[f"{key}_{'f1' if example in ('carbide', 'hea-class') else 'r2'}_kan_minus_mlp"] = NotRun(
+                str(e)
+            )
+            continue
+        t0 = time.perf_counter()
+        result = cross_validate(table, tuple(models), EXAMPLE_MODELS[example], train, n_folds, ctx.seed)
+        for model, metrics in result.items():
+            for name, value in metrics.items():
+                out[f"{key}_{name}_{model}"] = value
+        diff = headline(example, result["kan"]) - headline(example, result["mlp"])
+        metric = "f1" if table.task == "classification" else "r2"
+        out[f"{key}_{metric}_kan_minus_mlp"] = diff
+        if example == "strength":
+            shuffled = cross_validate(table, ("kan", "mlp"), EXAMPLE_MODELS[example], train, n_folds, ctx.seed,
+                                      grouped=False)  # fmt: skip
+            for model, metrics in shuffled.items():
+                out.update({f"strength_shuffled_{k}_{model}": v for k, v in metrics.items()})
+        ctx.log(example=example, seconds=time.perf_counter() - t0, **{f"{m}": r for m, r in result.items()})
+    return out
+
+
+def explain_carbide(ctx: RunContext, train: TrainConfig) -> dict[str, Any]:
+    """Train the example-1 KAN on all 116 rows; importance ranking and phi plots of the top two inputs."""
+    try:
+        table = load_carbide(ctx.data_dir)
+    except DatasetMissing:
+        return {}
+    model, scaler = fit("kan", table, np.arange(len(table)), EXAMPLE_MODELS["carbide"], train, ctx.seed)
+    x = scaler.x(table.x)
+    ranking = importance_ranking(model, x, table.features)
+    plot_edges(model, x, table.features, ctx.run.plots / f"carbide_edges_s{ctx.seed}.png")
+    return {"carbide_importance_top5": [name for name, _ in ranking[:5]]}
+
+
+def reproduce(ctx: RunContext) -> dict[str, Any]:
+    """One seed of the experiment at ``ctx.scale`` (see the module docstring)."""
+    with one_thread():
+        return _reproduce(ctx)
+
+
+def _reproduce(ctx: RunContext) -> dict[str, Any]:
+    preset = PRESETS[ctx.scale]
+    out: dict[str, Any] = closed_form_fit(preset.fit_points, preset.fit_steps, preset.fit_grids, ctx.seed)
+    ctx.log(step="closed-form", **out)
+    out.update(run_examples(ctx, preset.examples, preset.models, preset.folds, preset.train))
+    out.update(explain_carbide(ctx, preset.train))
+    if not preset.screen_n:
+        return out
+    try:
+        ranked = screen(ctx.data_dir, preset.screen_n, preset.train, ctx.seed)
+        out["screen_top_K_GPa"] = float(ranked.iloc[0]["K_GPa"])
+        out["screen_top_formula"] = str(ranked.iloc[0]["composition"])
+        out["screen_kept_fraction"] = float(ranked.attrs["kept_fraction"])
+    except DatasetMissing as e:
+        out["screen_top_K_GPa"] = NotRun(str(e))
+    return out
+
+
+def report(per_seed: Sequence[Mapping[str, Any]], measured: Mapping[str, Any], run: RunDir) -> None:
+    """Print the per-example comparison table (mean over seeds) and save it as ``comparison.json``."""
+    rows = []
+    for key in sorted(measured):
+        for model in ("kan", "efficient-kan", "mlp", "sklearn-mlp"):
+            if key.endswith(f"_{model}") and "_minus_" not in key and isinstance(measured[key], float):
+                rows.append((key[: -len(model) - 1], model, measured[key]))
+    table: dict[str, dict[str, float]] = {}
+    for stem, model, value in rows:
+        table.setdefault(stem, {})[model] = value
+    models = ("kan", "efficient-kan", "mlp", "sklearn-mlp")
+    print(f"{'metric (mean over folds and seeds)':<44} " + " ".join(f"{m:>13}" for m in models))
+    for stem, values in table.items():
+        print(
+            f"{stem:<44} " + " ".join(f"{values[m]:13.4f}" if m in values else f"{'-':>13}" for m in models)
+        )
+    atomic_write_json(run.path / "comparison.json", table)
+
+
+__all__ = ["ModelConfig", "Scaler", "reproduce", "report"]

@@ -1,0 +1,114 @@
+import json
+
+import pytest
+
+from pkg_kan_hea.cli import main
+
+
+def test_smoke_reproduce_end_to_end(run_cli, tmp_path):
+    code, out, err = run_cli(main, "reproduce", "--scale", "smoke", "--out", tmp_path, "--quiet", "--device", "cpu",
+                             "--data-dir", tmp_path / "empty")  # fmt: skip
+    assert code == 0, err
+    (run,) = (tmp_path / "kan-hea").iterdir()
+    results = json.loads((run / "results.json").read_text())
+    claims = {c["id"]: c for c in results["claims"]}
+    assert claims["carbide-f1"]["holds"] is None and "grid-update-preserves" in claims
+    assert isinstance(claims["grid-update-preserves"]["measured"], float)
+    assert results["measured"]["expsin_test_rmse"] < 1.0
+
+
+@pytest.mark.data
+def test_train_evaluate_explain_round_trip(run_cli, tmp_path, data_dir):
+    ckpt = tmp_path / "ckpt"
+    base = ["--data-dir", data_dir, "--out", tmp_path]
+    code, out, err = run_cli(main, "train", "--example", "carbide", "--steps", "30", "--save", ckpt, *base)
+    assert code == 0, err
+    code, out, err = run_cli(main, "evaluate", "--checkpoint", ckpt, *base)
+    assert code == 0, err and json.loads(out)["rows"] == 116
+    code, out, err = run_cli(main, "explain", "--checkpoint", ckpt, "--plot-edges", tmp_path, *base)
+    assert code == 0, err
+    assert "feature importance" in out and (tmp_path / "edges.png").is_file()
+
+
+def test_train_on_csv_and_corrupt_checkpoint(run_cli, tmp_path):
+    csv = tmp_path / "t.csv"
+    csv.write_text("a,b,y\n" + "\n".join(f"{i / 10},{(i * 7 % 10) / 10},{i / 5}" for i in range(20)) + "\n")
+    ckpt = tmp_path / "ckpt"
+    argv = ["train", "--csv", csv, "--features", "a,b", "--target", "y", "--steps", "5", "--save", ckpt]
+    assert run_cli(main, *argv, "--out", tmp_path)[0] == 0
+    blob = ckpt / "model.safetensors"
+    blob.write_bytes(blob.read_bytes()[:-8])
+    code, _, err = run_cli(main, "evaluate", "--checkpoint", ckpt, "--csv", csv)
+    assert code == 2 and "corrupt" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["carbide", "--grid", "0"],
+        ["carbide", "--k", "42"],
+        ["carbide", "--width", "3,2"],
+        ["train", "--csv", "nowhere.csv", "--features", "a", "--target", "y", "--save", "x"],
+        ["train", "--csv", "bad.csv", "--features", "a,zz", "--target", "y", "--save", "x"],
+        ["carbide", "--model", "transformer"],
+        ["reproduce", "--scale", "smoke", "--device", "cuda:99"],
+    ],
+)
+def test_bad_input_exits_2_with_one_line(run_cli, tmp_path, monkeypatch, argv):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bad.csv").write_text("a,y\n1,2\n")
+    (tmp_path / "data" / "hea-carbide-phase").mkdir(parents=True)
+    code, _, err = run_cli(main, *argv, "--data-dir", tmp_path / "data", "--out", tmp_path)
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+
+
+def test_missing_dataset_is_named(run_cli, tmp_path):
+    code, _, err = run_cli(main, "carbide", "--data-dir", tmp_path, "--out", tmp_path)
+    assert code == 2 and "hec_382_descriptors.csv" in err and "wylu-github" in err
+
+
+def test_bench_runs(run_cli, tmp_path):
+    code, out, err = run_cli(main, "bench", "--steps", "1", "--batch", "8", "--out", tmp_path)
+    assert code == 0, err and "efficient-kan" in out
+
+
+@pytest.mark.slow
+@pytest.mark.data
+def test_small_reproduce_judges_every_claim(run_cli, tmp_path, data_dir):
+    argv = [
+        "reproduce",
+        "--scale",
+        "small",
+        "--seeds",
+        "1",
+        "--data-dir",
+        data_dir,
+        "--out",
+        tmp_path,
+        "--quiet",
+    ]
+    code, out, err = run_cli(main, *argv)
+    assert code == 0, err
+    (run,) = (tmp_path / "kan-hea").iterdir()
+    claims = json.loads((run / "results.json").read_text())["claims"]
+    assert len(claims) == 6 and all(c["holds"] is not None for c in claims)
+
+
+@pytest.mark.data
+def test_example_command_compares_models_on_the_same_folds(run_cli, tmp_path, data_dir):
+    argv = [
+        "bulk-modulus",
+        "--model",
+        "kan",
+        "efficient-kan",
+        "mlp",
+        "sklearn-mlp",
+        "--folds",
+        "2",
+        "--seeds",
+        "1",
+    ]
+    code, out, err = run_cli(main, *argv, "--steps", "10", "--data-dir", data_dir, "--out", tmp_path)
+    assert code == 0, err
+    mean = json.loads(out.strip().splitlines()[-1])["mean"]
+    assert set(mean) == {"kan", "efficient-kan", "mlp", "sklearn-mlp"} and "r2_K_GPa" in mean["kan"]

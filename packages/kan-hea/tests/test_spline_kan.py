@@ -1,0 +1,124 @@
+import math
+
+import pytest
+import torch
+
+from pkg_kan_hea import KAN, EfficientKANLinear, KANLayer, b_splines, coef2curve, curve2coef, uniform_grid
+from pkg_kan_hea.pipeline import one_thread
+from pkg_kan_hea.train import TrainConfig, train_model
+from pkg_shared.errors import UserError
+
+
+def test_partition_of_unity_and_nonnegative(device):
+    grid = uniform_grid(3, 7, 3).to(device)
+    x = (torch.rand(500, 3, device=device) * 2 - 1).clamp(-0.999, 0.999)
+    basis = b_splines(x, grid, 3)
+    assert basis.shape == (500, 3, 10)
+    assert (basis >= 0).all()
+    assert torch.allclose(basis.sum(-1), torch.ones(500, 3, device=device), atol=1e-6)
+
+
+def test_basis_matches_closed_form_cubic():
+    # uniform knots: the cubic B-spline centred at t_m + 2h is (2/3 - u^2 + |u|^3/2) at distance u*h
+    grid = uniform_grid(1, 4, 3)  # knots every 0.5 from -2.5 to 2.5
+    x = torch.tensor([[0.0], [0.1], [0.3]])
+    basis = b_splines(x, grid, 3)[:, 0]
+    centres = grid[0, :-4] + 2 * 0.5
+    u = (x - centres) / 0.5
+    expected = torch.where(u.abs() < 1, 2 / 3 - u**2 + u.abs() ** 3 / 2, (2 - u.abs()).clamp(min=0) ** 3 / 6)
+    assert torch.allclose(basis, expected, atol=1e-6)
+
+
+def test_zero_outside_the_extended_grid():
+    grid = uniform_grid(1, 5, 3)
+    assert b_splines(torch.tensor([[5.0], [-5.0]]), grid, 3).abs().max() == 0
+
+
+def test_curve2coef_inverts_coef2curve():
+    grid = uniform_grid(2, 5, 3).double()
+    coef = torch.randn(2, 3, 8, dtype=torch.float64)
+    x = torch.linspace(-1, 1, 200, dtype=torch.float64)[:, None].expand(200, 2)
+    fitted = curve2coef(x, coef2curve(x, grid, coef, 3), grid, 3)
+    assert torch.allclose(fitted, coef, atol=1e-8)
+
+
+def test_layer_forward_equals_sum_of_edges(device):
+    layer = KANLayer(4, 3).to(device)
+    x = torch.rand(32, 4, device=device) * 2 - 1
+    assert torch.allclose(layer(x), layer.edges(x).sum(1), atol=1e-6)
+
+
+def test_pykan_initialisation_scales():
+    torch.manual_seed(0)
+    layer = KANLayer(16, 64, grid_size=5, noise_scale=0.3)
+    assert torch.allclose(layer.scale_sp, torch.full((16, 64), 0.25))
+    assert layer.scale_base.abs().max() <= 0.25 and layer.scale_base.std() > 0.1
+    spline = coef2curve(layer.grid[:, 3:-3].T, layer.grid, layer.coef, 3)
+    assert spline.abs().max() <= 0.3 / 5 / 2 + 1e-6  # a fit through noise of amplitude noise_scale / G
+
+
+def test_gradients_reach_every_parameter(device):
+    model = KAN([3, 4, 2]).to(device)
+    model(torch.rand(16, 3, device=device) * 2 - 1).sum().backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in model.parameters())
+
+
+def test_grid_update_at_init_preserves_function():
+    torch.manual_seed(0)
+    model = KAN([3, 4, 1])
+    x = torch.rand(300, 3) * 1.6 - 0.8
+    before = model(x)
+    model.update_grid(x)
+    assert (model(x) - before).abs().max() < 1e-3
+    assert model.layers[0].grid[:, 3].allclose(x.min(0).values, atol=0.02)
+
+
+def test_grid_extension_preserves_a_smooth_function():
+    torch.manual_seed(0)
+    model = KAN([2, 3], grid_size=5)
+    x = torch.rand(400, 2) * 1.8 - 0.9
+    layer = model.layers[0]
+    with torch.no_grad():
+        smooth = torch.sin(2 * x)[:, :, None].expand(400, 2, 3) * torch.tensor([1.0, -0.5, 2.0])
+        layer.coef.copy_(curve2coef(x, smooth, layer.grid, 3))
+        before = model(x)
+        model.extend_grid(x, 10)
+        assert layer.coef.shape == (2, 3, 13) and layer.grid.shape == (2, 17)
+        assert (model(x) - before).abs().max() < 1e-3 * before.abs().max()
+
+
+def test_efficient_kan_shape_params_and_equality_with_kan_layer():
+    eff = EfficientKANLinear(5, 3, grid_size=5, spline_order=3)
+    assert eff(torch.rand(7, 5)).shape == (7, 3)
+    assert sum(p.numel() for p in eff.parameters()) == 5 * 3 * (5 + 3 + 2)
+    ours = KANLayer(5, 3, grid_size=5, k=3)
+    with torch.no_grad():  # W_b <-> s_b, W_s * S <-> s_sp * c
+        ours.scale_base.copy_(eff.base_weight.T)
+        ours.scale_sp.fill_(1.0)
+        ours.coef.copy_(eff.scaled_spline_weight.permute(1, 0, 2))
+    x = torch.rand(50, 5) * 2 - 1
+    assert torch.allclose(ours(x), eff(x), atol=1e-6)
+    before = eff(x)
+    eff.update_grid(x)
+    assert (eff(x) - before).abs().max() < 1e-2 * before.abs().max()
+
+
+def test_regularizer_importance_and_pruning():
+    torch.manual_seed(0)
+    x = torch.rand(100, 3) * 2 - 1
+    y = torch.sin(math.pi * x[:, :1])  # only input 0 matters
+    model = KAN([3, 3, 1])
+    reg = model.regularization(x)
+    assert reg.ndim == 0 and reg > 0
+    with one_thread():
+        train_model(model, x, y, "regression", TrainConfig(steps=60, lamb=1e-3))
+    importance = model.feature_importance(x)
+    assert importance.argmax() == 0 and importance.sum() == pytest.approx(1.0, abs=1e-4)
+    pruned = model.prune(x, edge_threshold=0.05)
+    assert pruned["edges"] > 0 and (model.layers[0].mask[0] > 0).any()
+
+
+@pytest.mark.parametrize("bad", [dict(grid_size=0), dict(grid_size=10_000), dict(k=-1), dict(k=11)])
+def test_grid_size_and_order_out_of_range(bad):
+    with pytest.raises(UserError):
+        KAN([2, 1], **bad)

@@ -1,0 +1,213 @@
+"""`pkg-pdlt`: info, reproduce, kernel, criticality, montecarlo, ntk."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import sys
+
+import numpy as np
+import torch
+
+from pkg_shared.cli import App, Paper
+from pkg_shared.device import resolve_device
+from pkg_shared.errors import UserError
+
+from . import __version__, experiment
+from .activations import get_activation
+from .claims import CLAIMS
+from .criticality import closed_form, find_criticality
+from .data import MNIST
+from .montecarlo import SAMPLERS, empirical_ntk, ensemble, moments
+from .theory import (
+    chi_parallel,
+    chi_perp,
+    equivalent_learning_rates,
+    exact_kurtosis,
+    kurtosis_1n,
+    ntk_recursion,
+    vertex_recursion,
+)
+
+PAPER = Paper(
+    title="The Principles of Deep Learning Theory",
+    authors="Daniel A. Roberts, Sho Yaida, Boris Hanin",
+    venue="Cambridge University Press 2022 (book)",
+    arxiv="2106.10165",
+    bibtex="""@book{roberts2022principles,
+  title     = {The Principles of Deep Learning Theory: An Effective Theory Approach to Understanding Neural Networks},
+  author    = {Roberts, Daniel A. and Yaida, Sho and Hanin, Boris},
+  publisher = {Cambridge University Press},
+  year      = {2022},
+  note      = {arXiv:2106.10165}
+}""",
+    implemented=[
+        "Gauss-Hermite Gaussian expectations, 1-D and 2-D (Cholesky of the 2x2 kernel)",
+        "kernel recursion (one and several inputs), chi_par and chi_perp (Ch. 4-5)",
+        "find_criticality: scipy root from several starts + the K* -> 0 boundary; universality-class closed forms",
+        "four-point vertex recursion (equal and unequal widths), 1/n kurtosis, exact scale-invariant kurtosis",
+        "NTK mean recursion (one and several inputs) and the learning-rate equivalence rescaling (Ch. 9)",
+        "two-input correlation recursion; Monte Carlo ensembles (batched float64) and empirical NTKs (torch.func)",
+    ],
+    datasets=["none needed (random networks)", "optional: mnist-t10k (data root) for multi-input kernels"],
+)
+
+app = App(
+    slug="pdlt",
+    version=__version__,
+    paper=PAPER,
+    claims=CLAIMS,
+    reproduce=experiment.reproduce,
+    datasets=("none", MNIST),
+)
+main = app.main
+
+
+def positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def width_list(text: str) -> list[int]:
+    return [positive(t) for t in text.split(",")]
+
+
+def _critical_cw(act: str, cw: float | None) -> float:
+    if cw is not None:
+        return cw
+    form = closed_form(act)
+    if form is None:
+        raise UserError(f"{act} has no closed-form critical C_W: pass --cw")
+    return form[1]
+
+
+def _print_csv(header: list[str], rows: list[list[float]]) -> None:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows([[f"{v:.10g}" if isinstance(v, float) else v for v in row] for row in rows])
+    sys.stdout.write(buf.getvalue())
+
+
+def _kernel_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--act", default="tanh", help="activation (tanh, relu, leaky_relu:0.1, ...)")
+    p.add_argument("--cw", type=float, default=1.0, help="C_W (default 1)")
+    p.add_argument("--cb", type=float, default=0.0, help="C_b (default 0)")
+    p.add_argument("--depth", type=int, default=200)
+    p.add_argument("--k1", type=float, default=1.0, help="first-layer kernel K^(1) (default 1)")
+    p.add_argument("--lam-b", type=float, default=1.0, help="bias learning rate lambda_b")
+    p.add_argument("--lam-w", type=float, default=1.0, help="weight learning rate lambda_W")
+
+
+@app.command(
+    "kernel", "per-layer K, chi_par, chi_perp, V/K^2 and Theta as CSV", _kernel_args, run_options=False
+)
+def kernel(args: argparse.Namespace) -> int:
+    act = get_activation(args.act)
+    K, V = vertex_recursion(act, args.cb, args.cw, args.k1, args.depth)
+    theta = ntk_recursion(act, args.cb, args.cw, args.k1, args.depth, args.lam_b, args.lam_w)
+    cpar, cperp = chi_parallel(act, K, args.cw), chi_perp(act, K, args.cw)
+    rows = [[i + 1, K[i], cpar[i], cperp[i], V[i] / K[i] ** 2, theta[i]] for i in range(args.depth)]
+    _print_csv(["layer", "K", "chi_par", "chi_perp", "V_over_K2", "Theta"], rows)
+    return 0
+
+
+def _criticality_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--act", default="tanh", help="relu, linear, leaky_relu:<slope>, tanh, sin, swish, gelu, ..."
+    )
+
+
+@app.command("criticality", "solve for (C_b, C_W, K*) or report none", _criticality_args, run_options=False)
+def criticality(args: argparse.Namespace) -> int:
+    result = find_criticality(args.act)
+    print(result.describe())
+    form = closed_form(args.act)
+    print("closed form (C_b, C_W):", "none (not in a closed-form class)" if form is None else f"{form}")
+    return 0
+
+
+def _montecarlo_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--act", default="relu")
+    p.add_argument("--width", type=positive, default=32)
+    p.add_argument("--depth", type=positive, default=12)
+    p.add_argument("--samples", type=positive, default=20_000, help="number of independent networks S")
+    p.add_argument("--cw", type=float, default=None, help="C_W (default: the closed-form critical value)")
+    p.add_argument("--cb", type=float, default=0.0)
+    p.add_argument("--sampler", choices=SAMPLERS, default="weights")
+
+
+@app.command("montecarlo", "MC moments of S random networks vs theory, per layer (CSV)", _montecarlo_args)
+def montecarlo(args: argparse.Namespace) -> int:
+    device = resolve_device(args.device)
+    act = get_activation(args.act)
+    cw = _critical_cw(args.act, args.cw)
+    gen = torch.Generator(device).manual_seed(args.seed)
+    x = torch.ones(1, args.width, dtype=torch.float64, device=device)
+    ens = ensemble(
+        act, args.cb, cw, x, [args.width] * args.depth, args.samples, sampler=args.sampler, generator=gen
+    )
+    mc = moments(ens, generator=gen)
+    K, V = vertex_recursion(act, args.cb, cw, args.cb + cw, args.depth)
+    one_n = kurtosis_1n(K, V, args.width)
+    exact = (
+        exact_kurtosis(act, args.width, args.depth)
+        if act.scale_invariant and args.cb == 0
+        else np.full(args.depth, np.nan)
+    )
+    header = ["layer", "K", "K_mc", "K_mc_se", "kappa_1n", "kappa_exact", "kappa_mc", "kappa_mc_se"]
+    cols = (K, mc.K, mc.K_se, one_n, exact, mc.kappa, mc.kappa_se)
+    _print_csv(header, [[i + 1, *(float(c[i]) for c in cols)] for i in range(args.depth)])
+    return 0
+
+
+def _ntk_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--act", default="relu")
+    p.add_argument("--widths", type=width_list, default=[64, 256, 1024], help="comma-separated, e.g. 64,256")
+    p.add_argument("--depth", type=positive, default=6)
+    p.add_argument("--nets", type=positive, default=50)
+    p.add_argument("--cw", type=float, default=None, help="C_W (default: the closed-form critical value)")
+    p.add_argument("--cb", type=float, default=0.0)
+    p.add_argument("--lam-b", type=float, default=1.0)
+    p.add_argument("--lam-w", type=float, default=1.0)
+    p.add_argument(
+        "--equivalence", action="store_true", help="rescale lambda_b, lambda_W by 1/depth (Sec. 9.4)"
+    )
+
+
+@app.command("ntk", "empirical NTK (torch.func) mean and spread vs the recursion", _ntk_args)
+def ntk(args: argparse.Namespace) -> int:
+    device = resolve_device(args.device)
+    cw = _critical_cw(args.act, args.cw)
+    lam_b, lam_w = args.lam_b, args.lam_w
+    if args.equivalence:
+        lam_b, lam_w = equivalent_learning_rates(lam_b, lam_w, args.depth)
+    gen = torch.Generator(device).manual_seed(args.seed)
+    n0 = 16
+    theory = ntk_recursion(args.act, args.cb, cw, args.cb + cw, args.depth, lam_b, lam_w)[-1]
+    x = torch.ones(n0, dtype=torch.float64, device=device)
+    print(f"recursion Theta^({args.depth}) = {theory:.6g} (lambda_b = {lam_b:g}, lambda_W = {lam_w:g})")
+    rows = []
+    for n in args.widths:
+        t = empirical_ntk(args.act, args.cb, cw, x, [n] * (args.depth - 1) + [1], args.nets,
+                          lam_b=lam_b, lam_W=lam_w, generator=gen)  # fmt: skip
+        rows.append(
+            [
+                n,
+                float(t.mean()),
+                float(t.std(ddof=1)),
+                float(t.std(ddof=1) / t.mean()),
+                float(t.mean() / theory - 1),
+            ]
+        )
+    _print_csv(["width", "mean", "std", "std_over_mean", "mean_rel_err"], rows)
+    return 0
+
+
+__all__ = ["app", "main"]

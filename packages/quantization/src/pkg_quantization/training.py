@@ -1,0 +1,173 @@
+"""Training, evaluation, post-training quantisation (Sec. IV-B) and quantisation-aware training (Sec. IV-A).
+
+* :func:`train`: Adam on the training split (the FP32 model; FP32 fine-tuning as the QAT control).
+* :func:`ptq`: fold BN, insert fake quantisers, run the calibration images through the FP32 activations,
+  set each ``ActQuant``'s range with the chosen calibrator; optional bias correction (Nagel et al. 2019):
+  ``b <- b - E[(W~ - W) x]`` per output channel, expectation over the calibration inputs.
+* :func:`qat`: PTQ initialisation, then fine-tuning through the fake quantisers with the clipped STE
+  (or LSQ's learned step sizes); weights are re-quantised from their current range at every step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from pkg_shared.train import fit
+
+from .layers import QUANT_LAYERS, ActQuant, QuantConfig, quantize_model
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, x: Tensor, y: Tensor, batch_size: int = 1000) -> float:
+    """Top-1 accuracy in percent (eval mode, batched)."""
+    model.eval()
+    device = next(model.parameters(), torch.empty(0)).device  # int8 torch.ao models have no parameters
+    correct = 0
+    for i in range(0, len(x), batch_size):
+        logits = model(x[i : i + batch_size].to(device))
+        correct += int((logits.argmax(-1) == y[i : i + batch_size].to(device)).sum())
+    return 100.0 * correct / max(len(x), 1)
+
+
+def train(
+    model: nn.Module,
+    x: Tensor,
+    y: Tensor,
+    *,
+    epochs: int,
+    lr: float = 1e-3,
+    batch_size: int = 128,
+    seed: int = 0,
+    device: torch.device | str = "cpu",
+    quiet: bool = True,
+    log: Callable[..., None] | None = None,
+    desc: str = "train",
+) -> nn.Module:
+    """Adam (``lr``), cross-entropy, shuffled mini-batches (seeded); returns the model (trained in place)."""
+    model.to(device)
+    loader = DataLoader(
+        TensorDataset(x, y),
+        batch_size=batch_size,
+        shuffle=True,
+        generator=torch.Generator().manual_seed(seed),
+        drop_last=len(x) % batch_size == 1,
+    )
+    params = [p for p in model.parameters() if p.requires_grad]
+    fit(
+        model,
+        torch.optim.Adam(params, lr=lr),
+        loader,
+        epochs=epochs,
+        loss_fn=F.cross_entropy,
+        device=device,
+        quiet=quiet,
+        log=log,
+        desc=desc,
+    )
+    return model.eval()
+
+
+@torch.no_grad()
+def ptq(
+    model: nn.Module,
+    x_calib: Tensor,
+    cfg: QuantConfig,
+    *,
+    bias_correction: bool = False,
+    cache: dict | None = None,
+) -> nn.Module:
+    """A fake-quantised, calibrated copy of ``model`` (BN folded, eval mode).
+
+    The calibration images pass once through the network with every ``ActQuant`` observing (the
+    activations of the FP32 model, as torch.ao's observers see them); each then takes its range from
+    ``cfg.calib``. Dynamic activation quantisers skip calibration. ``cache`` (a dict kept by the caller
+    for one FP32 model and calibration set) reuses activation ranges across weight configurations.
+    """
+    q = quantize_model(model, cfg)
+    device = next(q.parameters()).device
+    static = {n: a for n, a in q.named_modules() if isinstance(a, ActQuant) and a.mode == "observe"}
+    if static:
+        layers = [m for m in q.modules() if isinstance(m, QUANT_LAYERS)]
+        for m in layers:
+            m.w_enabled = False
+        q(x_calib.to(device))
+        for m in layers:
+            m.w_enabled = True
+        for name, a in static.items():
+            key = (name, a.spec.bits, cfg.calib, cfg.percentile, cfg.lsq)
+            if cache is not None and key in cache:
+                a.load_range(*cache[key])
+            else:
+                a.calibrate(cfg.calib, cfg.percentile)
+                if cache is not None:
+                    cache[key] = (a.scale.clone(), a.zero_point.clone(), a.step.detach().clone(), a.spec)
+    if bias_correction:
+        correct_bias(q, x_calib.to(device))
+    return q.eval()
+
+
+@torch.no_grad()
+def correct_bias(model: nn.Module, x: Tensor) -> None:
+    """Bias correction (Nagel et al. 2019): subtract ``E[W~ x] - E[W x]`` per output channel.
+
+    The expectation is over the calibration batch and, for convolutions, every spatial position; the
+    inputs are those each layer sees in the quantised model before any correction.
+    """
+    layers = [m for m in model.modules() if isinstance(m, QUANT_LAYERS)]
+    inputs: dict[nn.Module, Tensor] = {}
+    hooks = [
+        m.register_forward_pre_hook(lambda m, a: inputs.__setitem__(m, m.quant_input(a[0]))) for m in layers
+    ]
+    model(x)
+    for h in hooks:
+        h.remove()
+    for m in layers:
+        delta_w = m.quant_weight() - m.weight
+        if isinstance(m, nn.Linear):
+            shift = F.linear(inputs[m], delta_w).mean(dim=0)
+        else:
+            shift = m._conv_forward(inputs[m], delta_w, None).mean(dim=(0, 2, 3))
+        if m.bias is None:
+            m.bias = nn.Parameter(torch.zeros_like(shift))
+        m.bias.sub_(shift)
+
+
+def qat(
+    model: nn.Module,
+    x: Tensor,
+    y: Tensor,
+    cfg: QuantConfig,
+    *,
+    epochs: int,
+    lr: float = 2e-4,
+    calib_size: int = 256,
+    batch_size: int = 128,
+    seed: int = 0,
+    device: torch.device | str = "cpu",
+    quiet: bool = True,
+    log: Callable[..., None] | None = None,
+) -> nn.Module:
+    """Quantisation-aware training: PTQ-initialised fake quantisers, then Adam through the STE (Sec. IV-A).
+
+    BN is folded before QAT, so its statistics are frozen from the start (the spec asks for freezing
+    after 1-2 epochs; folding first is the limit of that schedule, see the README).
+    """
+    q = ptq(model.to(device), x[:calib_size], cfg)
+    return train(
+        q,
+        x,
+        y,
+        epochs=epochs,
+        lr=lr,
+        batch_size=batch_size,
+        seed=seed,
+        device=device,
+        quiet=quiet,
+        log=log,
+        desc="qat",
+    )

@@ -1,0 +1,156 @@
+import json
+
+import pytest
+import torch
+
+from pkg_quantization.cli import main
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    ckpt = tmp_path_factory.mktemp("ckpt") / "lenet"
+    assert main(["train", "--epochs", "1", "--save", str(ckpt), "--quiet", "--out", str(ckpt.parent)]) == 0
+    return ckpt
+
+
+def test_smoke_reproduce_writes_the_run_folder(run_cli, tmp_path):
+    code, out, err = run_cli(
+        main, "reproduce", "--scale", "smoke", "--out", tmp_path, "--quiet", "--device", "cpu"
+    )
+    assert code == 0, err
+    (run,) = (tmp_path / "quantization").iterdir()
+    results = json.loads((run / "results.json").read_text())
+    claims = {c["id"]: c for c in results["claims"]}
+    assert claims["fakequant-bit-exact"]["holds"] is True and claims["integer-only-linear"]["holds"] is True
+    assert claims["2-per-channel"]["holds"] is None  # judged from --scale small
+    measured = results["measured"]
+    assert {"fp32", "ptq_w8a8_per-channel_minmax", "qat_w2a4", "mixed_hessian", "mixed_uniform_bits"} <= set(
+        measured
+    )
+    assert measured["mixed_hessian_avg_bits"] <= 3.0
+    assert (run / "plots" / "ptq_grid.png").is_file()
+
+
+def test_train_evaluate_ptq_qat_mixed(run_cli, checkpoint):
+    code, out, err = run_cli(main, "evaluate", "--checkpoint", checkpoint)
+    assert code == 0, err
+    fp32 = json.loads(out)["test_accuracy"]
+    code, out, err = run_cli(
+        main, "ptq", "--checkpoint", checkpoint, "--wbits", "8", "--calib", "mse", "--calib-size", "64"
+    )
+    assert code == 0, err
+    assert json.loads(out)["fp32"] == pytest.approx(fp32)
+    saved = checkpoint.parent / "qat"
+    argv = [
+        "qat",
+        "--checkpoint",
+        checkpoint,
+        "--weights",
+        "ternary",
+        "--epochs",
+        "1",
+        "--quiet",
+        "--save",
+        saved,
+    ]
+    code, out, err = run_cli(main, *argv)
+    assert code == 0, err
+    res = json.loads(out)
+    assert res["weights"] == "ternary" and 0.0 <= res["qat"] <= 100.0
+    assert run_cli(main, "evaluate", "--checkpoint", saved)[0] == 0
+    code, out, err = run_cli(
+        main, "mixed", "--checkpoint", checkpoint, "--avg-bits", "4", "--probes", "2", "--calib-size", "32"
+    )
+    assert code == 0, err
+    assert json.loads(out)["avg_bits"] <= 4.0
+
+
+def test_torchao_and_bench(run_cli, checkpoint):
+    code, out, err = run_cli(main, "torchao", "--checkpoint", checkpoint, "--calib-size", "64")
+    assert code == 0, err
+    res = json.loads(out)
+    assert abs(res["ours_w8a8"] - res["torch_ao_w8a8"]) <= 2.0
+    code, out, err = run_cli(main, "bench", "--checkpoint", checkpoint, "--batch", "32", "--repeats", "2")
+    assert code == 0, err
+    assert json.loads(out)["fp32_ms"] > 0
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["ptq", "--wbits", "9"],
+        ["ptq", "--abits", "0"],
+        ["ptq", "--calib", "percentile", "--percentile", "0"],
+        ["ptq", "--granularity", "per-group", "--group-size", "3"],
+        ["mixed", "--avg-bits", "1.5", "--probes", "1"],
+    ],
+)
+def test_bad_quantisation_options_exit_2(run_cli, checkpoint, argv):
+    code, _, err = run_cli(main, *argv[:1], "--checkpoint", checkpoint, *argv[1:])
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+
+
+def test_corrupt_and_missing_checkpoint_exit_2(run_cli, checkpoint, tmp_path):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for f in checkpoint.iterdir():
+        (bad / f.name).write_bytes(f.read_bytes())
+    blob = bad / "model.safetensors"
+    blob.write_bytes(blob.read_bytes()[:-8])
+    code, _, err = run_cli(main, "evaluate", "--checkpoint", bad)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    code, _, err = run_cli(main, "evaluate", "--checkpoint", tmp_path / "nowhere")
+    assert code == 2
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the CPU-only error")
+def test_cuda_absent_exits_2(run_cli, tmp_path):
+    code, _, err = run_cli(main, "reproduce", "--scale", "smoke", "--device", "cuda", "--out", tmp_path)
+    assert code == 2 and "CUDA" in err
+
+
+def test_missing_dataset_is_named_and_claims_not_run(run_cli, tmp_path):
+    code, _, err = run_cli(
+        main, "train", "--dataset", "fashion-mnist-subset", "--data-dir", tmp_path, "--save", tmp_path / "c"
+    )
+    assert code == 2 and "fashion_mnist_subset.npz" in err
+    argv = ["reproduce", "--scale", "smoke", "--dataset", "fashion-mnist-subset", "--data-dir", tmp_path]
+    code, out, err = run_cli(main, *argv, "--out", tmp_path, "--quiet")
+    assert code == 0, err
+    (run,) = (tmp_path / "quantization").iterdir()
+    claims = {c["id"]: c for c in json.loads((run / "results.json").read_text())["claims"]}
+    assert claims["1-int8-ptq"]["holds"] is None and claims["fakequant-bit-exact"]["holds"] is True
+
+
+@pytest.mark.data
+def test_real_datasets(data_dir):
+    from pkg_quantization.data import load_split
+
+    for name, shape in (
+        ("fashion-mnist-subset", (12000, 1, 28, 28)),
+        ("mnist-t10k", (8000, 1, 28, 28)),
+        ("cifar10-subset", (5000, 3, 32, 32)),
+    ):
+        split = load_split(name, data_dir)
+        assert split.x_train.shape == shape and len(split.x_test) == 2000
+
+
+@pytest.mark.slow
+@pytest.mark.data
+def test_small_reproduce_on_fashion(run_cli, tmp_path, data_dir):
+    argv = [
+        "reproduce",
+        "--scale",
+        "small",
+        "--seeds",
+        "1",
+        "--dataset",
+        "fashion-mnist-subset",
+        "--data-dir",
+        data_dir,
+    ]
+    code, out, err = run_cli(main, *argv, "--out", tmp_path, "--quiet")
+    assert code == 0, err
+    (run,) = (tmp_path / "quantization").iterdir()
+    measured = json.loads((run / "results.json").read_text())["measured"]
+    assert measured["fp32"] > 80.0

@@ -133,3 +133,14 @@ def test_splits_are_deterministic_and_stratified():
     assert len(np.unique(np.concatenate([a, b, c]))) == 1000
     with pytest.raises(DataError):
         sklearn_dataset("imagenet")
+
+
+def test_torch_threads_restores():
+    from pkg_shared.device import torch_threads
+
+    before = torch.get_num_threads()
+    with torch_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    with pytest.raises(ValueError), torch_threads(0):
+        pass

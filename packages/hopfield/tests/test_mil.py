@@ -4,9 +4,10 @@ import torch
 
 from pkg_hopfield.config import BitsConfig
 from pkg_hopfield.data import bit_pattern_bags, load_mil_classic, mnist_bags, pad_bags
-from pkg_hopfield.experiment import mil_bits, threads
+from pkg_hopfield.experiment import mil_bits
 from pkg_hopfield.mil import MODELS, make_mil_model
 from pkg_shared.data import DatasetMissing
+from pkg_shared.device import torch_threads
 
 
 def test_pad_bags_groups_instances():
@@ -56,6 +57,6 @@ def test_real_mil_data(data_dir):
 
 @pytest.mark.slow
 def test_bit_pattern_mil_regression():
-    with threads(1):
+    with torch_threads(1):
         res = mil_bits(BitsConfig(), seed=0, device=torch.device("cpu"))
     assert res["bits_hopfield_accuracy"] >= 0.95 and res["bits_mean_accuracy"] < 0.8

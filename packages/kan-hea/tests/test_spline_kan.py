@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from pkg_kan_hea import KAN, EfficientKANLinear, KANLayer, b_splines, coef2curve, curve2coef, uniform_grid
-from pkg_kan_hea.pipeline import one_thread
 from pkg_kan_hea.train import TrainConfig, train_model
+from pkg_shared.device import torch_threads
 from pkg_shared.errors import UserError
 
 
@@ -110,7 +110,7 @@ def test_regularizer_importance_and_pruning():
     model = KAN([3, 3, 1])
     reg = model.regularization(x)
     assert reg.ndim == 0 and reg > 0
-    with one_thread():
+    with torch_threads(1):
         train_model(model, x, y, "regression", TrainConfig(steps=60, lamb=1e-3))
     importance = model.feature_importance(x)
     assert importance.argmax() == 0 and importance.sum() == pytest.approx(1.0, abs=1e-4)

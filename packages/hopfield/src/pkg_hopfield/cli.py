@@ -7,7 +7,7 @@ import json
 from dataclasses import replace
 
 from pkg_shared.cli import App, Paper
-from pkg_shared.device import resolve_device
+from pkg_shared.device import resolve_device, torch_threads
 from pkg_shared.io import RunDir
 
 from . import __version__, experiment
@@ -105,7 +105,7 @@ def energy_cmd(args: argparse.Namespace) -> int:
 
 @app.command("mil-bits", "HopfieldPooling vs mean pooling on the bit-pattern MIL set", _scale)
 def mil_bits_cmd(args: argparse.Namespace) -> int:
-    with experiment.threads(1):
+    with torch_threads(1):
         res = experiment.mil_bits(
             PRESETS[args.scale].bits, args.seed, resolve_device(args.device), args.quiet
         )
@@ -125,7 +125,7 @@ def _classic_args(p: argparse.ArgumentParser) -> None:
 )
 def mil_classic_cmd(args: argparse.Namespace) -> int:
     cfg, device = PRESETS[args.scale].classic, resolve_device(args.device)
-    with experiment.threads(1):
+    with torch_threads(1):
         if args.dataset == "mnist-bags":
             res = experiment.mnist_bags_experiment(cfg, args.seed, device, args.data_dir, args.model)
         else:
@@ -143,7 +143,7 @@ def _uci_args(p: argparse.ArgumentParser) -> None:
 @app.command("uci-small", "HopfieldLayer classifier vs SVC / RF / MLP, stratified 5-fold CV", _uci_args)
 def uci_cmd(args: argparse.Namespace) -> int:
     cfg = replace(PRESETS[args.scale].tabular, datasets=tuple(args.dataset))
-    with experiment.threads(1):
+    with torch_threads(1):
         res = experiment.uci_small(cfg, args.seed)
     for name in cfg.datasets:
         cells = " ".join(f"{k}={res[f'uci_{name}_{k}']:.1f}" for k in ("hopfield", "svc", "rf", "mlp"))

@@ -10,8 +10,6 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -20,6 +18,7 @@ import torch
 from pkg_shared.claims import NotRun
 from pkg_shared.cli import RunContext
 from pkg_shared.data import DatasetMissing
+from pkg_shared.device import torch_threads
 from pkg_shared.io import RunDir
 from pkg_shared.plots import line_plot
 
@@ -38,18 +37,6 @@ from .tabular import compare
 from .theory import BinaryHopfield, energy, fixed_point_regime, iterate_until_converged, update
 
 PAPER_MIL_AUC = {"tiger": 0.913, "fox": 0.6405, "elephant": 0.949}  # Table 1, HopfieldPooling
-
-
-@contextlib.contextmanager
-def threads(n: int) -> Iterator[None]:
-    """Run the tiny models of the MIL/tabular experiments on ``n`` intra-op threads (on a busy 2-core
-    machine one thread is many times faster for matrices this small), restoring the setting after."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def retrieval(cfg: RetrievalConfig, seed: int) -> dict[str, float]:
@@ -233,7 +220,7 @@ def reproduce(ctx: RunContext) -> dict[str, Any]:
     ctx.log(experiment="fixed_points", **fp)
 
     measured.update(energy_monotonicity(p.energy, ctx.seed))
-    with threads(1):
+    with torch_threads(1):
         measured.update(mil_bits(p.bits, ctx.seed, ctx.device, ctx.quiet))
         measured["bits_hopfield_minus_mean"] = (
             measured["bits_hopfield_accuracy"] - measured["bits_mean_accuracy"]

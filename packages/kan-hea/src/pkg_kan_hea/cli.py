@@ -14,6 +14,7 @@ import torch
 
 from pkg_shared.cli import App, Paper
 from pkg_shared.data import data_root
+from pkg_shared.device import torch_threads
 from pkg_shared.errors import UserError
 from pkg_shared.io import RunDir, load_checkpoint, save_checkpoint
 
@@ -29,7 +30,6 @@ from .pipeline import (
     build,
     cross_validate,
     fit,
-    one_thread,
     out_dim,
     predict,
     score,
@@ -128,7 +128,7 @@ def run_example(example: str, args: argparse.Namespace) -> int:
     table = load_table(args, example)
     cfg, train = model_config(args, example, table), train_config(args)
     seeds = [args.seed + i for i in range(args.seeds)]
-    with one_thread():
+    with torch_threads(1):
         per_seed = [
             cross_validate(table, tuple(args.model), cfg, train, args.folds, s, not args.shuffled)
             for s in seeds
@@ -145,7 +145,7 @@ def run_example(example: str, args: argparse.Namespace) -> int:
         {"command": example, "seeds": seeds, "mean": summary, "std": spread, "per_seed": per_seed}
     )
     if args.plot_edges or args.symbolic:
-        with one_thread():
+        with torch_threads(1):
             model, scaler = fit("kan", table, np.arange(len(table)), cfg, train, args.seed)
         explain_model(model, scaler.x(table.x, warn=False), table.features, args.plot_edges, args.symbolic)
     print(json.dumps({"mean": summary}))
@@ -179,7 +179,7 @@ def _train_args(p: argparse.ArgumentParser) -> None:
 def train(args: argparse.Namespace) -> int:
     table = load_table(args, args.example)
     cfg = model_config(args, args.example, table)
-    with one_thread():
+    with torch_threads(1):
         model, scaler = fit(args.model, table, np.arange(len(table)), cfg, train_config(args), args.seed)
     config = {"model": args.model, "d_in": table.x.shape[1], "d_out": out_dim(table), "kan_hidden": cfg.kan_hidden,
               "mlp_hidden": cfg.mlp_hidden, "grid_size": cfg.grid_size, "k": cfg.k, "task": table.task,
@@ -294,7 +294,7 @@ def _screen_args(p: argparse.ArgumentParser) -> None:
 def screen_cmd(args: argparse.Namespace) -> int:
     from .screen import screen
 
-    with one_thread():
+    with torch_threads(1):
         ranked = screen(data_root(args.data_dir), args.n, TrainConfig(steps=args.steps), args.seed, args.top)
     print(f"{args.n} candidates, {ranked.attrs['kept_fraction']:.1%} classified HEA; top {len(ranked)} by K:")
     print(ranked.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
@@ -315,7 +315,7 @@ def _bench_args(p: argparse.ArgumentParser) -> None:
 def bench_cmd(args: argparse.Namespace) -> int:
     from .bench import bench
 
-    with one_thread():
+    with torch_threads(1):
         rows = [
             bench(w, args.batch, args.grid, args.steps, args.seed)
             for w in ([2, 5, 1], [17, 4, 2], [22, 5, 2], [100, 100, 10])

@@ -19,6 +19,7 @@ import torch
 from pkg_shared.claims import NotRun
 from pkg_shared.cli import RunContext
 from pkg_shared.data import DatasetMissing
+from pkg_shared.device import torch_threads
 from pkg_shared.io import RunDir, atomic_write_json
 from pkg_shared.metrics import rmse
 
@@ -26,7 +27,7 @@ from .config import EXAMPLE_MODELS, PRESETS, ModelConfig
 from .data import load_bulk_modulus, load_carbide, load_hea_class, load_strength, pykan_function
 from .explain import importance_ranking, plot_edges
 from .kan import KAN
-from .pipeline import Scaler, cross_validate, fit, one_thread
+from .pipeline import Scaler, cross_validate, fit
 from .screen import screen
 from .train import TrainConfig, train_model
 
@@ -125,7 +126,7 @@ def explain_carbide(ctx: RunContext, train: TrainConfig) -> dict[str, Any]:
 
 def reproduce(ctx: RunContext) -> dict[str, Any]:
     """One seed of the experiment at ``ctx.scale`` (see the module docstring)."""
-    with one_thread():
+    with torch_threads(1):
         return _reproduce(ctx)
 
 

@@ -8,8 +8,6 @@ branch would extrapolate). Regression targets are standardised on the train spli
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,18 +68,6 @@ class Scaler:
     def from_state(cls, state: dict) -> Scaler:
         return cls(*(None if state[k] is None else np.asarray(state[k], dtype=np.float32)
                      for k in ("lo", "hi", "y_mean", "y_std")))  # fmt: skip
-
-
-@contextmanager
-def one_thread() -> Iterator[None]:
-    """Run torch on one CPU thread: these networks are tiny, and on a shared CPU several threads
-    contend (measured 50x slower with 2 threads on a busy 2-core machine)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def out_dim(table: Table) -> int:

@@ -1,0 +1,121 @@
+import contextlib
+import io
+import json
+import shutil
+
+import pytest
+import torch
+
+from pkg_din.cli import main
+
+TINY = ["--data", "synthetic", "--max-users", "60", "--emb", "4", "--mlp", "8", "--max-hist", "10"]
+TRAIN = [*TINY, "--epochs", "1", "--batch", "64", "--optim", "adam", "--lr", "0.01", "--quiet"]
+
+
+def test_smoke_reproduce_without_data_root(run_cli, tmp_path):
+    code, out, err = run_cli(
+        main,
+        "reproduce",
+        "--scale",
+        "smoke",
+        "--out",
+        tmp_path,
+        "--quiet",
+        "--device",
+        "cpu",
+        "--data-dir",
+        tmp_path,
+    )
+    assert code == 0, err
+    (run,) = (tmp_path / "din").iterdir()
+    results = json.loads((run / "results.json").read_text())
+    claims = {c["id"]: c for c in results["claims"]}
+    assert claims["gauc-definition"]["holds"] is True
+    assert claims["din-beats-pooling"]["holds"] is None  # judged from --scale small
+    measured = results["measured"]
+    assert {"synthetic_base_auc", "synthetic_din_auc"} <= set(measured)
+    assert "movielens-100k" in str(measured["ml100k_seq_din_minus_base_gauc"])  # not run: names the dataset
+    assert (run / "plots" / "mechanism.png").is_file()
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """One small DIN checkpoint shared by the tests below (each copies it before changing it)."""
+    folder = tmp_path_factory.mktemp("trained")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["train", *TRAIN, "--save", str(folder / "ckpt"), "--out", str(folder)]) == 0
+    return folder / "ckpt", json.loads(out.getvalue())
+
+
+@pytest.fixture
+def checkpoint(trained, tmp_path):
+    ckpt = tmp_path / "ckpt"
+    shutil.copytree(trained[0], ckpt)
+    return ckpt, trained[1]
+
+
+def test_train_evaluate_round_trip(run_cli, checkpoint):
+    ckpt, trained = checkpoint
+    code, out, err = run_cli(main, "evaluate", "--checkpoint", ckpt)
+    assert code == 0, err
+    assert json.loads(out)["test_gauc"] == pytest.approx(trained["test_gauc"], abs=1e-5)
+    assert (ckpt / "model.safetensors").is_file() and (ckpt / "encoder.json").is_file()
+
+
+def test_attention_command_prints_and_plots(run_cli, checkpoint, tmp_path):
+    ckpt, _ = checkpoint
+    code, out, err = run_cli(main, "attention", "--checkpoint", ckpt, "--out", tmp_path, "--top", "4")
+    assert code == 0, err
+    assert "sum a_j" in out and "pCTR" in out and len(list(tmp_path.glob("din/*/plots/attention.png"))) == 1
+    code, _, err = run_cli(main, "attention", "--checkpoint", ckpt, "--items", "99999", "--out", tmp_path)
+    assert code == 2 and "unknown item id" in err and len(err.strip().splitlines()) == 1
+
+
+def test_corrupt_checkpoint_exits_2(run_cli, checkpoint, tmp_path):
+    ckpt, _ = checkpoint
+    blob = ckpt / "model.safetensors"
+    blob.write_bytes(blob.read_bytes()[:-8])
+    code, _, err = run_cli(main, "evaluate", "--checkpoint", ckpt)
+    assert code == 2 and "corrupt" in err and len(err.strip().splitlines()) == 1
+
+
+def test_bench_and_build_data(run_cli, tmp_path):
+    code, out, err = run_cli(main, "bench", *TINY[:4], "--steps", "2", "--batch", "32", "--out", tmp_path)
+    assert code == 0, err
+    assert "din-dice" in out and "ms / training step" in out
+    code, out, err = run_cli(main, "build-data", "synthetic", "--max-users", "30", "--out", tmp_path)
+    assert code == 0, err
+    assert (tmp_path / "din" / "synthetic" / "train.csv").is_file()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["reproduce", "--scale", "huge"],
+        ["train", "--model", "lr"],
+        ["train", "--reg", "difacto"],
+        ["train", "--data", "ml100k-seq", "--data-dir", "{tmp}"],
+        ["train", "--data", "taobao-tiny", "--data-dir", "{tmp}"],
+        ["evaluate", "--checkpoint", "{tmp}/nowhere"],
+        ["train", *TRAIN[:-1], "--lr", "-1"],
+    ],
+)
+def test_bad_input_exits_2_with_one_line(run_cli, argv, tmp_path):
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    code, _, err = run_cli(main, *argv, *(["--out", str(tmp_path)] if argv[0] != "evaluate" else []))
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the CPU-only error")
+def test_cuda_absent_exits_2(run_cli, tmp_path):
+    code, _, err = run_cli(main, "train", *TRAIN, "--device", "cuda", "--out", tmp_path)
+    assert code == 2 and "CUDA is not available" in err
+
+
+@pytest.mark.data
+def test_train_on_taobao_tiny(run_cli, tmp_path, data_dir):
+    argv = ["train", "--data", "taobao-tiny", "--emb", "4", "--mlp", "8", "--epochs", "1", "--quiet"]
+    code, out, err = run_cli(main, *argv, "--data-dir", data_dir, "--out", tmp_path)
+    assert code == 0, err
+    assert 0.0 <= json.loads(out)["test_auc"] <= 1.0

@@ -1,0 +1,57 @@
+import numpy as np
+import pytest
+from sklearn.metrics import log_loss as sk_log_loss
+from sklearn.metrics import roc_auc_score
+
+from pkg_finalmlp import ModelConfig, TrainConfig, train_model
+from pkg_finalmlp.data import Batches
+from pkg_finalmlp.training import ctr_metrics
+
+
+def test_metrics_equal_sklearn_and_clip_logloss():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 500)
+    p = rng.random(500)
+    m = ctr_metrics(y, p)
+    assert m["auc"] == pytest.approx(roc_auc_score(y, p), abs=1e-12)
+    assert m["logloss"] == pytest.approx(sk_log_loss(y, p), abs=1e-12)
+    hard = np.array([0.0, 1.0, 1.0, 0.0])
+    expected = -np.log(1e-7) / 2  # two of four rows confidently wrong, clipped at 1e-7
+    assert ctr_metrics(np.array([1, 0, 1, 0]), hard)["logloss"] == pytest.approx(expected, rel=1e-6)
+
+
+def test_batches_cover_the_split_once_per_pass(tiny_data):
+    b = Batches(tiny_data.x["train"], tiny_data.y["train"], 300, shuffle=True)
+    rows = [x for x, _ in b]
+    assert len(rows) == len(b) and sum(len(r) for r in rows) == len(tiny_data.y["train"])
+    first, second = [x for x, _ in b][0], rows[0]
+    assert not np.array_equal(first.numpy(), second.numpy())  # reshuffled
+
+
+def test_protocol_early_stops_decays_lr_and_reloads_best(tiny_data):
+    cfg = ModelConfig(mlp1=(16,), mlp2=(8,), fs_hidden=(8,), heads=2)
+    model, res = train_model(
+        tiny_data, cfg, TrainConfig(batch_size=128, epochs=30, patience=2, lr=3e-3), seed=0
+    )
+    h = res.history
+    assert res.epochs < 30 and res.best_epoch == max(range(len(h)), key=lambda i: h[i]["val_auc"]) + 1
+    assert res.epochs - res.best_epoch == 2  # stopped after `patience` epochs without improvement
+    best, decays = -1.0, 0
+    for row in h:  # lr x0.1 after every epoch whose validation AUC did not improve
+        assert row["lr"] == pytest.approx(3e-3 * 0.1**decays)
+        decays, best = (decays, row["val_auc"]) if row["val_auc"] > best else (decays + 1, best)
+    from pkg_finalmlp import evaluate_split
+
+    assert evaluate_split(model, tiny_data, "valid")["auc"] == pytest.approx(res.val_auc, abs=1e-9)
+    assert res.test_auc > 0.6
+
+
+@pytest.mark.slow
+@pytest.mark.data
+def test_regression_seed_fixed_ml100k_auc(data_dir):
+    """FinalMLP with the ml100k-ctr preset, seed 0: test AUC measured when this package was written."""
+    from pkg_finalmlp import PRESETS, load_dataset
+
+    preset = PRESETS["ml100k-ctr"]
+    _, res = train_model(load_dataset("ml100k", data_dir), preset.model, preset.train, seed=0)
+    assert res.test_auc == pytest.approx(0.7771, abs=0.002)  # grid trial 3 of the README small run

@@ -144,3 +144,14 @@ def test_torch_threads_restores():
     assert torch.get_num_threads() == before
     with pytest.raises(ValueError), torch_threads(0):
         pass
+
+
+def test_positive_argument_type():
+    import argparse
+
+    from pkg_shared.cli import positive
+
+    assert positive("3") == 3
+    for bad in ("0", "-2", "x", "1.5"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            positive(bad)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from pkg_shared.cli import App, Paper
+from pkg_shared.cli import App, Paper, positive
 from pkg_shared.device import resolve_device
 from pkg_shared.errors import UserError
 from pkg_shared.io import RunDir, load_checkpoint, save_checkpoint
@@ -63,13 +63,6 @@ app = App(
     report=experiment.report,
 )
 main = app.main
-
-
-def positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
 
 
 def _data(config: dict, data_dir: str | None) -> CTRData:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from pkg_shared.cli import App, Paper
+from pkg_shared.cli import App, Paper, positive
 from pkg_shared.data import data_root
 from pkg_shared.device import torch_threads
 from pkg_shared.errors import UserError
@@ -61,13 +61,6 @@ PAPER = Paper(
 app = App(slug="kan-hea", version=__version__, paper=PAPER, claims=CLAIMS, reproduce=experiment.reproduce,
           default_seeds={"smoke": 1, "small": 3, "full": 10}, report=experiment.report)  # fmt: skip
 main = app.main
-
-
-def positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
 
 
 def _model_args(p: argparse.ArgumentParser) -> None:

@@ -8,7 +8,7 @@ import json
 import torch
 import torch.nn.functional as F
 
-from pkg_shared.cli import App, Paper
+from pkg_shared.cli import App, Paper, positive
 from pkg_shared.data import data_root
 from pkg_shared.device import resolve_device
 from pkg_shared.errors import UserError
@@ -57,13 +57,6 @@ app = App(
     report=experiment.report,
 )
 main = app.main
-
-
-def positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
 
 
 # ------------------------------------------------------------------------------------------ invariance

@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import torch
 
-from pkg_shared.cli import App, Paper
+from pkg_shared.cli import App, Paper, positive
 from pkg_shared.device import resolve_device
 from pkg_shared.errors import UserError
 
@@ -62,16 +62,6 @@ app = App(
     datasets=("none", MNIST),
 )
 main = app.main
-
-
-def positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
 
 
 def width_list(text: str) -> list[int]:

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import torch
 
-from pkg_shared.cli import App, Paper
+from pkg_shared.cli import App, Paper, positive
 from pkg_shared.data import data_root
 from pkg_shared.device import resolve_device
 from pkg_shared.errors import UserError
@@ -68,13 +68,6 @@ def bits(text: str) -> int:
     value = int(text)
     if not 1 <= value <= 8:
         raise argparse.ArgumentTypeError(f"bit-width must be in 1..8, got {value}")
-    return value
-
-
-def positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
     return value
 
 

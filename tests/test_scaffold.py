@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -57,6 +58,6 @@ def test_scaffolded_package_keeps_the_contract(tmp_path):
         cwd=repo,
         capture_output=True,
         text=True,
-        env={**__import__("os").environ, "PYTHONPATH": env_path},
+        env={**os.environ, "PYTHONPATH": env_path},
     )
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]

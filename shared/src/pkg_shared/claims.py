@@ -149,9 +149,8 @@ def format_table(results: Sequence[ClaimResult]) -> str:
         lines.append(" | ".join(cells) + " | " + row[4])
         if n == 0:
             lines.append("-+-".join("-" * w for w in widths) + "-+-" + "-" * len(row[4]))
-    passed = sum(r.holds is True for r in results)
-    failed = sum(r.holds is False for r in results)
-    lines.append(f"{passed} hold, {failed} do not, {len(results) - passed - failed} not run")
+    counts = summarize(results)
+    lines.append(f"{counts['hold']} hold, {counts['fail']} do not, {counts['not_run']} not run")
     return "\n".join(lines)
 
 

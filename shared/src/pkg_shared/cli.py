@@ -207,9 +207,6 @@ class App:
             )
             return 3
 
-    def __call__(self, argv: Sequence[str] | None = None) -> int:
-        return self.main(argv)
-
     # ------------------------------------------------------------------------------------ subcommands
     def info(self) -> int:
         p = self.paper

@@ -3,12 +3,14 @@ import json
 import pytest
 
 from pkg_kan_hea.cli import main
+from pkg_kan_hea.pipeline import pykan_available
 
 
 def test_smoke_reproduce_end_to_end(run_cli, tmp_path):
     code, out, err = run_cli(main, "reproduce", "--scale", "smoke", "--out", tmp_path, "--quiet", "--device", "cpu",
-                             "--data-dir", tmp_path / "empty")  # fmt: skip
+                             "--data-dir", tmp_path / "empty", "--with-pykan")  # fmt: skip
     assert code == 0, err
+    assert ("--with-pykan skipped: pykan is not installed" in err) != pykan_available()
     (run,) = (tmp_path / "kan-hea").iterdir()
     results = json.loads((run / "results.json").read_text())
     claims = {c["id"]: c for c in results["claims"]}
@@ -60,6 +62,27 @@ def test_bad_input_exits_2_with_one_line(run_cli, tmp_path, monkeypatch, argv):
     (tmp_path / "data" / "hea-carbide-phase").mkdir(parents=True)
     code, _, err = run_cli(main, *argv, "--data-dir", tmp_path / "data", "--out", tmp_path)
     assert code == 2 and len(err.strip().splitlines()) == 1, err
+
+
+@pytest.mark.skipif(pykan_available(), reason="pykan is installed here")
+def test_model_pykan_without_pykan_is_a_clear_error(run_cli, tmp_path):
+    csv = tmp_path / "t.csv"
+    csv.write_text("a,y\n1,2\n2,3\n")
+    argv = [
+        "train",
+        "--model",
+        "pykan",
+        "--csv",
+        csv,
+        "--features",
+        "a",
+        "--target",
+        "y",
+        "--save",
+        tmp_path / "c",
+    ]
+    code, _, err = run_cli(main, *argv, "--out", tmp_path)
+    assert code == 2 and "pip install 'pkg-kan-hea[pykan]'" in err and len(err.strip().splitlines()) == 1
 
 
 def test_missing_dataset_is_named(run_cli, tmp_path):

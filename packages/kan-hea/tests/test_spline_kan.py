@@ -118,6 +118,33 @@ def test_regularizer_importance_and_pruning():
     assert pruned["edges"] > 0 and (model.layers[0].mask[0] > 0).any()
 
 
+def test_compact_network_equals_the_masked_one():
+    torch.manual_seed(0)
+    model = KAN([3, 5, 4, 2])
+    with torch.no_grad():  # node 1 of layer 1 feeds nothing; node 3 of layer 2 only the dead node's path
+        model.layers[1].mask[1, :] = 0.0
+        model.layers[2].mask[3, :] = 0.0
+        model.layers[1].mask[0, 2] = 0.0  # a masked edge between kept nodes stays masked
+    small = model.compact()
+    assert small.width == [3, 4, 3, 2]
+    x = torch.rand(64, 3) * 2 - 1
+    assert torch.allclose(small(x), model(x), atol=1e-6)
+    assert sum(p.numel() for p in small.parameters()) < sum(p.numel() for p in model.parameters())
+
+
+def test_prune_then_compact_preserves_outputs():
+    torch.manual_seed(1)
+    x = torch.rand(100, 3) * 2 - 1
+    model = KAN([3, 6, 1])
+    with torch.no_grad():  # hidden nodes 2 and 4 get (almost) silent incoming edges
+        for layer_param in (model.layers[0].scale_base, model.layers[0].scale_sp):
+            layer_param[:, [2, 4]] *= 1e-4
+    counts = model.prune(x)
+    small = model.compact()
+    assert counts["nodes"] == 2 and small.width == [3, 4, 1]
+    assert torch.allclose(small(x), model(x), atol=1e-6)
+
+
 @pytest.mark.parametrize("bad", [dict(grid_size=0), dict(grid_size=10_000), dict(k=-1), dict(k=11)])
 def test_grid_size_and_order_out_of_range(bad):
     with pytest.raises(UserError):

@@ -6,9 +6,10 @@ of high-entropy carbides, yield / ultimate tensile strength of HEAs, HEA classif
 regression and screening.
 
 Implemented: a vectorised KAN with pykan 0.2.x semantics (:class:`KAN`, :class:`KANLayer`: Cox-de Boor
-B-splines, residual SiLU, pykan initialisation, grid update and extension, sparsity regulariser, pruning,
-feature importance), the efficient-kan layer (:class:`EfficientKANLinear`), LBFGS/Adam training, edge
-plots and symbolic edge fits (sympy optional), the three examples with MLP baselines on the same folds.
+B-splines, residual SiLU, pykan initialisation, grid update and extension, sparsity regulariser, pruning
+with a rebuilt smaller network, feature importance), the efficient-kan layer (:class:`EfficientKANLinear`),
+LBFGS/Adam training, edge plots and symbolic edge fits (sympy optional), the three examples with MLP
+baselines on the same folds, and pykan itself as an optional reference model.
 """
 
 from .kan import KAN, MLP, EfficientKAN, EfficientKANLinear, KANLayer

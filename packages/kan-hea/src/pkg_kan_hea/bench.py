@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .kan import KAN, EfficientKAN
+from .kan import KAN, EfficientKAN, load_pykan_weights
 
 
 def seconds_per_step(
@@ -32,17 +32,6 @@ def seconds_per_step(
         if step >= 2:
             times.append(time.perf_counter() - t0)
     return sorted(times)[len(times) // 2]
-
-
-def load_pykan_weights(ours: KAN, theirs: Any) -> None:
-    """Copy a pykan ``KAN``'s grids, coefficients and scales into ours (same widths, G and k)."""
-    with torch.no_grad():
-        for layer, ref in zip(ours.layers, theirs.act_fun):
-            layer.grid.copy_(ref.grid)
-            layer.coef.copy_(ref.coef)
-            layer.scale_base.copy_(ref.scale_base)
-            layer.scale_sp.copy_(ref.scale_sp)
-            layer.mask.copy_(ref.mask)
 
 
 def bench(width: list[int], batch: int, grid: int, steps: int, seed: int = 0) -> dict[str, Any]:

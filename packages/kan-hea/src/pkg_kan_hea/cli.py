@@ -4,9 +4,11 @@ screen, bench."""
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -14,17 +16,17 @@ import torch
 
 from pkg_shared.cli import App, Paper, positive
 from pkg_shared.data import data_root
-from pkg_shared.device import torch_threads
 from pkg_shared.errors import UserError
 from pkg_shared.io import RunDir, load_checkpoint, save_checkpoint
 
 from . import __version__, experiment
 from .claims import CLAIMS
-from .config import EXAMPLE_MODELS, EXAMPLES, MODELS, ModelConfig
+from .config import EXAMPLE_MODELS, EXAMPLES, MODELS, REFERENCE, ModelConfig
 from .data import Table, read_csv_table
 from .explain import formulas, importance_ranking, plot_edges, symbolic_fit
-from .kan import KAN
+from .kan import KAN, from_pykan
 from .pipeline import (
+    PYKAN_MISSING,
     ExtrapolationWarning,
     Scaler,
     build,
@@ -32,7 +34,9 @@ from .pipeline import (
     fit,
     out_dim,
     predict,
+    pykan_available,
     score,
+    single_thread,
 )
 from .train import OPTIMIZERS, TrainConfig
 
@@ -51,15 +55,44 @@ PAPER = Paper(
         "KANLayer/KAN: Cox-de Boor B-splines, residual SiLU with s_b and s_sp, pykan 0.2.x init, vectorised",
         "grid update (quantiles blended with a uniform grid) and grid extension, both refitting c",
         "LBFGS (strong Wolfe) and Adam full-batch training; pykan's sparsity regulariser (L1 + entropy)",
-        "pruning (edge and node masks), feature importance, edge plots, symbolic edge fits (sympy optional)",
+        "pruning (edge and node masks, then a rebuilt smaller network), feature importance, edge plots,"
+        " symbolic edge fits (sympy optional)",
+        "pykan 0.2.8 as an optional reference model (--model pykan, reproduce --with-pykan, bench)",
         "EfficientKANLinear (efficient-kan formulation) and torch / scikit-learn MLP baselines",
         "examples 1-3 on the data root: carbide phase, YS/UTS, HEA class + bulk modulus + screening",
     ],
     datasets=["hea-carbide-phase", "hea-mpea-mechanical", "hea-elastic-dft (data root)", "synthetic"],
 )
 
-app = App(slug="kan-hea", version=__version__, paper=PAPER, claims=CLAIMS, reproduce=experiment.reproduce,
-          default_seeds={"smoke": 1, "small": 3, "full": 10}, report=experiment.report)  # fmt: skip
+
+class KanApp(App):
+    """The shared :class:`App` with one more ``reproduce`` option, ``--with-pykan``.
+
+    pkg_shared's ``reproduce`` parser has no hook for a package's own options, so the option is added to
+    the built parser and handed to :func:`experiment.reproduce` through a partial.
+    """
+
+    def parser(self) -> argparse.ArgumentParser:
+        parser = super().parser()
+        (commands,) = (a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        commands.choices["reproduce"].add_argument(
+            "--with-pykan",
+            action="store_true",
+            help="also cross-validate pykan 0.2.8 itself on the same folds (optional extra: "
+            "pip install 'pkg-kan-hea[pykan]'; skipped with a message when absent)",
+        )
+        return parser
+
+    def run_reproduce(self, args: argparse.Namespace, argv: Sequence[str]) -> int:
+        with_pykan = args.with_pykan and pykan_available()
+        if args.with_pykan and not with_pykan:
+            print(f"{self.prog}: --with-pykan skipped: {PYKAN_MISSING}", file=sys.stderr)
+        self.reproduce_fn = functools.partial(experiment.reproduce, with_pykan=with_pykan)
+        return super().run_reproduce(args, argv)
+
+
+app = KanApp(slug="kan-hea", version=__version__, paper=PAPER, claims=CLAIMS, reproduce=experiment.reproduce,
+             default_seeds={"smoke": 1, "small": 3, "full": 10}, report=experiment.report)  # fmt: skip
 main = app.main
 
 
@@ -106,7 +139,8 @@ def load_table(args: argparse.Namespace, example: str | None) -> Table:
 
 # -------------------------------------------------------------------------------- examples (CV tables)
 def _cv_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", choices=MODELS, nargs="+", default=["kan", "mlp"])
+    p.add_argument("--model", choices=(*MODELS, REFERENCE), nargs="+", default=["kan", "mlp"],
+                   help="models compared on the same folds (pykan: optional extra pkg-kan-hea[pykan])")  # fmt: skip
     p.add_argument("--folds", type=positive, default=5)
     p.add_argument("--seeds", type=positive, default=3)
     p.add_argument(
@@ -121,7 +155,7 @@ def run_example(example: str, args: argparse.Namespace) -> int:
     table = load_table(args, example)
     cfg, train = model_config(args, example, table), train_config(args)
     seeds = [args.seed + i for i in range(args.seeds)]
-    with torch_threads(1):
+    with single_thread():
         per_seed = [
             cross_validate(table, tuple(args.model), cfg, train, args.folds, s, not args.shuffled)
             for s in seeds
@@ -138,7 +172,7 @@ def run_example(example: str, args: argparse.Namespace) -> int:
         {"command": example, "seeds": seeds, "mean": summary, "std": spread, "per_seed": per_seed}
     )
     if args.plot_edges or args.symbolic:
-        with torch_threads(1):
+        with single_thread():
             model, scaler = fit("kan", table, np.arange(len(table)), cfg, train, args.seed)
         explain_model(model, scaler.x(table.x, warn=False), table.features, args.plot_edges, args.symbolic)
     print(json.dumps({"mean": summary}))
@@ -161,8 +195,11 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--strict", action="store_true", help="refuse rows with NaN targets instead of dropping them"
     )
-    p.add_argument("--model", choices=("kan", "efficient-kan", "mlp"), default="kan")
+    p.add_argument("--model", choices=("kan", "efficient-kan", "mlp", REFERENCE), default="kan",
+                   help="pykan: trained by pykan 0.2.8, saved as our KAN (same function, tested)")  # fmt: skip
     p.add_argument("--save", required=True, help="checkpoint folder")
+    p.add_argument("--prune", action="store_true",
+                   help="KAN: prune weak edges and nodes after training, then rebuild a smaller network")  # fmt: skip
     _model_args(p)
 
 
@@ -172,9 +209,19 @@ def _train_args(p: argparse.ArgumentParser) -> None:
 def train(args: argparse.Namespace) -> int:
     table = load_table(args, args.example)
     cfg = model_config(args, args.example, table)
-    with torch_threads(1):
+    with single_thread():
         model, scaler = fit(args.model, table, np.arange(len(table)), cfg, train_config(args), args.seed)
-    config = {"model": args.model, "d_in": table.x.shape[1], "d_out": out_dim(table), "kan_hidden": cfg.kan_hidden,
+    kind = args.model
+    if kind == REFERENCE:  # stored as our KAN: the same function, readable without pykan
+        model, kind = from_pykan(model), "kan"
+    if args.prune:
+        if not isinstance(model, KAN):
+            raise UserError(f"--prune needs a KAN (--model kan or pykan), got {args.model}")
+        counts = model.prune(scaler.x(table.x, warn=False))
+        model = model.compact()
+        cfg.kan_hidden = tuple(model.width[1:-1])
+        print(f"pruned {counts['edges']} edge(s) and {counts['nodes']} hidden node(s): widths {model.width}")
+    config = {"model": kind, "trained_by": args.model, "d_in": table.x.shape[1], "d_out": out_dim(table), "kan_hidden": cfg.kan_hidden,
               "mlp_hidden": cfg.mlp_hidden, "grid_size": cfg.grid_size, "k": cfg.k, "task": table.task,
               "features": table.features, "targets": table.targets, "example": None if args.csv else args.example,
               "scaler": scaler.state()}  # fmt: skip
@@ -287,7 +334,7 @@ def _screen_args(p: argparse.ArgumentParser) -> None:
 def screen_cmd(args: argparse.Namespace) -> int:
     from .screen import screen
 
-    with torch_threads(1):
+    with single_thread():
         ranked = screen(data_root(args.data_dir), args.n, TrainConfig(steps=args.steps), args.seed, args.top)
     print(f"{args.n} candidates, {ranked.attrs['kept_fraction']:.1%} classified HEA; top {len(ranked)} by K:")
     print(ranked.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
@@ -308,7 +355,7 @@ def _bench_args(p: argparse.ArgumentParser) -> None:
 def bench_cmd(args: argparse.Namespace) -> int:
     from .bench import bench
 
-    with torch_threads(1):
+    with single_thread():
         rows = [
             bench(w, args.batch, args.grid, args.steps, args.seed)
             for w in ([2, 5, 1], [17, 4, 2], [22, 5, 2], [100, 100, 10])

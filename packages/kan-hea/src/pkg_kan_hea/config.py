@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from .train import TrainConfig
 
-MODELS = ("kan", "efficient-kan", "mlp", "sklearn-mlp")
+MODELS = ("kan", "efficient-kan", "mlp", "sklearn-mlp")  # what `reproduce` compares by default
+REFERENCE = "pykan"  # pykan 0.2.8 itself: optional extra, `--model pykan` / `reproduce --with-pykan`
 EXAMPLES = ("carbide", "strength", "hea-class", "bulk-modulus")
 
 

@@ -19,15 +19,14 @@ import torch
 from pkg_shared.claims import NotRun
 from pkg_shared.cli import RunContext
 from pkg_shared.data import DatasetMissing
-from pkg_shared.device import torch_threads
 from pkg_shared.io import RunDir, atomic_write_json
 from pkg_shared.metrics import rmse
 
-from .config import EXAMPLE_MODELS, PRESETS, ModelConfig
+from .config import EXAMPLE_MODELS, MODELS, PRESETS, REFERENCE, ModelConfig
 from .data import load_bulk_modulus, load_carbide, load_hea_class, load_strength, pykan_function
 from .explain import importance_ranking, plot_edges
 from .kan import KAN
-from .pipeline import Scaler, cross_validate, fit
+from .pipeline import Scaler, cross_validate, fit, single_thread
 from .screen import screen
 from .train import TrainConfig, train_model
 
@@ -102,6 +101,10 @@ def run_examples(ctx: RunContext, examples: Sequence[str], models: Sequence[str]
         diff = headline(example, result["kan"]) - headline(example, result["mlp"])
         metric = "f1" if table.task == "classification" else "r2"
         out[f"{key}_{metric}_kan_minus_mlp"] = diff
+        if REFERENCE in result:
+            out[f"{key}_{metric}_kan_minus_pykan"] = headline(example, result["kan"]) - headline(
+                example, result[REFERENCE]
+            )
         if example == "strength":
             shuffled = cross_validate(table, ("kan", "mlp"), EXAMPLE_MODELS[example], train, n_folds, ctx.seed,
                                       grouped=False)  # fmt: skip
@@ -124,17 +127,22 @@ def explain_carbide(ctx: RunContext, train: TrainConfig) -> dict[str, Any]:
     return {"carbide_importance_top5": [name for name, _ in ranking[:5]]}
 
 
-def reproduce(ctx: RunContext) -> dict[str, Any]:
-    """One seed of the experiment at ``ctx.scale`` (see the module docstring)."""
-    with torch_threads(1):
-        return _reproduce(ctx)
+def reproduce(ctx: RunContext, with_pykan: bool = False) -> dict[str, Any]:
+    """One seed of the experiment at ``ctx.scale`` (see the module docstring).
+
+    ``with_pykan`` (``reproduce --with-pykan``) adds pykan 0.2.8 itself to every example's comparison,
+    trained by the same loop on the same folds; its metrics are reported beside ours, not judged.
+    """
+    with single_thread():
+        return _reproduce(ctx, with_pykan)
 
 
-def _reproduce(ctx: RunContext) -> dict[str, Any]:
+def _reproduce(ctx: RunContext, with_pykan: bool) -> dict[str, Any]:
     preset = PRESETS[ctx.scale]
     out: dict[str, Any] = closed_form_fit(preset.fit_points, preset.fit_steps, preset.fit_grids, ctx.seed)
     ctx.log(step="closed-form", **out)
-    out.update(run_examples(ctx, preset.examples, preset.models, preset.folds, preset.train))
+    models = (*preset.models, REFERENCE) if with_pykan else preset.models
+    out.update(run_examples(ctx, preset.examples, models, preset.folds, preset.train))
     out.update(explain_carbide(ctx, preset.train))
     if not preset.screen_n:
         return out
@@ -150,15 +158,16 @@ def _reproduce(ctx: RunContext) -> dict[str, Any]:
 
 def report(per_seed: Sequence[Mapping[str, Any]], measured: Mapping[str, Any], run: RunDir) -> None:
     """Print the per-example comparison table (mean over seeds) and save it as ``comparison.json``."""
+    models = (*MODELS, REFERENCE)
     rows = []
     for key in sorted(measured):
-        for model in ("kan", "efficient-kan", "mlp", "sklearn-mlp"):
+        for model in models:
             if key.endswith(f"_{model}") and "_minus_" not in key and isinstance(measured[key], float):
                 rows.append((key[: -len(model) - 1], model, measured[key]))
     table: dict[str, dict[str, float]] = {}
     for stem, model, value in rows:
         table.setdefault(stem, {})[model] = value
-    models = ("kan", "efficient-kan", "mlp", "sklearn-mlp")
+    models = tuple(m for m in models if any(m in values for values in table.values()))
     print(f"{'metric (mean over folds and seeds)':<44} " + " ".join(f"{m:>13}" for m in models))
     for stem, values in table.items():
         print(

@@ -192,6 +192,7 @@ class KAN(nn.Module):
         its incoming and outgoing edges (the network keeps its shape). Returns counts pruned.
         """
         scores = self.edge_scores(x)
+        fed = [layer.mask.max(0).values > 0 for layer in self.layers[:-1]]  # hidden nodes with an input
         edges = 0
         for layer, score in zip(self.layers, scores):
             drop = score < edge_threshold * score.max().clamp_min(1e-12)
@@ -201,10 +202,57 @@ class KAN(nn.Module):
         for idx, (left, right) in enumerate(zip(self.layers[:-1], self.layers[1:])):
             incoming = (left.mask * scores[idx]).max(0).values
             dead = incoming < node_threshold * incoming.max().clamp_min(1e-12)
-            nodes += int((dead & (left.mask.max(0).values > 0)).sum())
+            nodes += int((dead & fed[idx]).sum())
             left.mask[:, dead] = 0.0
             right.mask[dead, :] = 0.0
         return {"edges": edges, "nodes": nodes}
+
+    @torch.no_grad()
+    def compact(self) -> KAN:
+        """A smaller KAN without the hidden nodes that no active edge connects to the outputs.
+
+        pykan's ``prune`` rebuilds the network after ``prune_node`` (``get_subset`` of every layer);
+        here a hidden node is removed when none of its outgoing edges is active, or when they all lead
+        to removed nodes (a backward sweep from the outputs). Such a node cannot change any output,
+        so the compact network computes exactly what the masked one does. Inputs and outputs are
+        kept; a hidden layer keeps at least one node (with masked edges) so the widths stay valid.
+        """
+        keep = [torch.arange(self.width[-1], device=self.layers[-1].mask.device)]
+        for layer in reversed(self.layers[1:]):
+            alive = (layer.mask[:, keep[0]] > 0).any(1).nonzero().flatten()
+            keep.insert(0, alive if len(alive) else alive.new_zeros(1))
+        keep.insert(0, torch.arange(self.width[0], device=keep[0].device))
+        first = self.layers[0]
+        out = KAN([len(k) for k in keep], first.grid_size, first.k, grid_eps=first.grid_eps)
+        out.to(device=first.grid.device, dtype=first.grid.dtype)
+        for new, old, rows, cols in zip(out.layers, self.layers, keep[:-1], keep[1:]):
+            new.grid = old.grid[rows].clone()
+            new.coef = nn.Parameter(old.coef[rows][:, cols].clone())
+            for name in ("scale_base", "scale_sp", "mask"):
+                getattr(new, name).copy_(getattr(old, name)[rows][:, cols])
+        return out
+
+
+@torch.no_grad()
+def load_pykan_weights(ours: KAN, theirs: nn.Module) -> KAN:
+    """Copy a pykan 0.2.8 ``KAN``'s grids, coefficients, scales and masks into ours (same widths, G, k).
+
+    pykan's node biases and scales stay at 0 and 1 unless ``affine_trainable``, and its symbolic branch
+    is off unless ``fix_symbolic`` was used, so the two networks then compute the same function.
+    """
+    for layer, ref in zip(ours.layers, theirs.act_fun):
+        layer.grid = ref.grid.detach().clone()
+        layer.coef = nn.Parameter(ref.coef.detach().clone())
+        for name in ("scale_base", "scale_sp", "mask"):
+            getattr(layer, name).copy_(getattr(ref, name))
+    return ours
+
+
+def from_pykan(theirs: nn.Module) -> KAN:
+    """Our :class:`KAN` computing what a (trained) pykan 0.2.8 ``KAN`` computes."""
+    layers = theirs.act_fun
+    width = [layer.in_dim for layer in layers] + [layers[-1].out_dim]
+    return load_pykan_weights(KAN(width, layers[0].num, layers[0].k), theirs)
 
 
 class EfficientKANLinear(nn.Module):

@@ -7,23 +7,39 @@ branch would extrapolate). Regression targets are standardised on the train spli
 
 from __future__ import annotations
 
+import importlib.util
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from sklearn.model_selection import GroupKFold, KFold, StratifiedGroupKFold, StratifiedKFold
 from sklearn.neural_network import MLPClassifier, MLPRegressor
+from threadpoolctl import threadpool_limits
 from torch import nn
 
 from pkg_shared import metrics
+from pkg_shared.device import torch_threads
 from pkg_shared.errors import UserError
 from pkg_shared.seed import seed_everything
 
-from .config import MODELS, ModelConfig
+from .config import MODELS, REFERENCE, ModelConfig
 from .data import Table
 from .kan import KAN, MLP, EfficientKAN
 from .train import TrainConfig, train_model
+
+
+@contextmanager
+def single_thread() -> Iterator[None]:
+    """One torch thread and one BLAS / OpenMP thread (scikit-learn, numpy) inside the block.
+
+    The networks here are tiny: extra threads only contend on a shared CPU. Without the BLAS limit
+    scikit-learn's MLP alone used several times the CPU seconds of the torch MLP on the same folds.
+    """
+    with torch_threads(1), threadpool_limits(1):
+        yield
 
 
 class ExtrapolationWarning(UserWarning):
@@ -74,15 +90,37 @@ def out_dim(table: Table) -> int:
     return int(table.y.max()) + 1 if table.task == "classification" else table.y.shape[1]
 
 
-def build(kind: str, d_in: int, d_out: int, cfg: ModelConfig) -> nn.Module:
-    """A ``kan``, ``efficient-kan`` or ``mlp`` network of the example's widths."""
+PYKAN_MISSING = "pykan is not installed: pip install 'pkg-kan-hea[pykan]' (pykan 0.2.8, the reference KAN)"
+
+
+def pykan_available() -> bool:
+    """Whether pykan (import name ``kan``) can be imported; it is an optional extra, never required."""
+    return importlib.util.find_spec("kan") is not None
+
+
+def pykan_network(width: list[int], cfg: ModelConfig, seed: int) -> nn.Module:
+    """pykan 0.2.8's own ``KAN`` of the same widths and grid (no checkpoints written, symbolic branch off)."""
+    if not pykan_available():
+        raise UserError(PYKAN_MISSING)
+    from kan import KAN as PyKAN
+
+    return PyKAN(width=width, grid=cfg.grid_size, k=cfg.k, seed=seed, auto_save=False, save_act=False,
+                 symbolic_enabled=False)  # fmt: skip
+
+
+def build(kind: str, d_in: int, d_out: int, cfg: ModelConfig, seed: int = 0) -> nn.Module:
+    """A ``kan``, ``efficient-kan``, ``mlp`` or ``pykan`` network of the example's widths."""
     if kind == "kan":
         return KAN([d_in, *cfg.kan_hidden, d_out], cfg.grid_size, cfg.k)
     if kind == "efficient-kan":
         return EfficientKAN([d_in, *cfg.kan_hidden, d_out], cfg.grid_size, cfg.k)
     if kind == "mlp":
         return MLP([d_in, *cfg.mlp_hidden, d_out])
-    raise UserError(f"model must be one of {MODELS} (sklearn-mlp only in cross-validation), got {kind!r}")
+    if kind == REFERENCE:
+        return pykan_network([d_in, *cfg.kan_hidden, d_out], cfg, seed)
+    raise UserError(
+        f"model must be one of {(*MODELS, REFERENCE)} (sklearn-mlp only in cross-validation), got {kind!r}"
+    )
 
 
 def predict(model: nn.Module, scaler: Scaler, x: np.ndarray, task: str) -> np.ndarray:
@@ -114,7 +152,7 @@ def fit(kind: str, table: Table, rows: np.ndarray, cfg: ModelConfig, train: Trai
             warnings.simplefilter("ignore")
             est.fit(scaler.x(x).numpy(), target)
         return est, scaler
-    model = build(kind, x.shape[1], out_dim(table), cfg)
+    model = build(kind, x.shape[1], out_dim(table), cfg, seed)
     target = torch.as_tensor(y) if table.task == "classification" else scaler.y(y)
     train_model(model, scaler.x(x), target, table.task, train)
     return model, scaler

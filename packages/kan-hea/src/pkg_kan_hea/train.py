@@ -58,10 +58,21 @@ def loss_fn(task: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
     return F.cross_entropy if task == "classification" else F.mse_loss
 
 
-def train_model(
-    model: nn.Module, x: torch.Tensor, y: torch.Tensor, task: str, cfg: TrainConfig
-) -> list[float]:
-    """Train ``model`` on the full batch ``(x, y)``; returns the training loss after every step."""
+def regulariser(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """The sparsity regulariser of our KAN / efficient-kan network, or pykan's own (``reg_metric``
+    'edge_forward_spline_n', lamb_l1 1, lamb_entropy 2, the defaults of pykan's ``fit``) for a pykan
+    ``KAN``, which reads the activations its last forward pass saved."""
+    if hasattr(model, "regularization"):
+        return model.regularization(x)
+    return model.get_reg("edge_forward_spline_n", 1.0, 2.0, 0.0, 0.0)
+
+
+def train_model(model: nn.Module, x: torch.Tensor, y: torch.Tensor, task: str, cfg: TrainConfig) -> TrainLog:
+    """Train ``model`` on the full batch ``(x, y)``; returns the loss after every step and the grid-update log.
+
+    ``model`` is our KAN, the efficient-kan network, the MLP or a pykan 0.2.8 ``KAN`` (trained by the same
+    loop, so that every network sees the same optimiser, loss and grid-update schedule).
+    """
     criterion = loss_fn(task)
     params = [p for p in model.parameters() if p.requires_grad]
     if cfg.opt == "lbfgs":
@@ -75,7 +86,9 @@ def train_model(
         )
     else:
         opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    is_kan = isinstance(model, (KAN, EfficientKAN))
+    is_kan = isinstance(model, (KAN, EfficientKAN)) or hasattr(model, "update_grid_from_samples")
+    if cfg.lamb > 0 and hasattr(model, "save_act"):
+        model.save_act = True  # pykan computes its regulariser from the activations of the forward pass
     every = max(cfg.stop_grid_update_step // cfg.grid_update_num, 1)
     log = TrainLog()
 
@@ -83,7 +96,7 @@ def train_model(
         opt.zero_grad()
         loss = criterion(model(x), y)
         if cfg.lamb > 0 and is_kan:
-            loss = loss + cfg.lamb * model.regularization(x)
+            loss = loss + cfg.lamb * regulariser(model, x)
         loss.backward()
         return loss
 

@@ -155,3 +155,38 @@ def test_positive_argument_type():
     for bad in ("0", "-2", "x", "1.5"):
         with pytest.raises(argparse.ArgumentTypeError):
             positive(bad)
+
+
+def test_app_reproduce_runs_and_passes_package_options(tmp_path, capsys):
+    import json
+
+    from pkg_shared.cli import App, Paper
+
+    seen = []
+
+    def reproduce(ctx):
+        seen.append((ctx.seed, dict(ctx.options)))
+        return {"acc": 0.5 + ctx.seed / 10, "ok": True}
+
+    def arguments(parser):
+        parser.add_argument("--with-extra", action="store_true")
+        parser.add_argument("--steps", type=int, default=7)
+
+    claims = [
+        Claim("acc", "accuracy", "Tab. 1", "acc", ">=", 0.6),
+        Claim("ok", "runs", "-", "ok", "==", True),
+    ]
+    paper = Paper(title="T", authors="A", venue="V", arxiv="0000.00000", bibtex="@misc{x}")
+    app = App(slug="toy", version="0", paper=paper, claims=claims, reproduce=reproduce,
+              reproduce_arguments=arguments)  # fmt: skip
+    code = app.main(["reproduce", "--seeds", "2", "--with-extra", "--out", str(tmp_path), "--quiet"])
+    assert code == 0
+    assert seen == [(0, {"with_extra": True, "steps": 7}), (1, {"with_extra": True, "steps": 7})]
+    (results,) = tmp_path.glob("toy/*/results.json")
+    data = json.loads(results.read_text())
+    assert data["measured"]["acc"] == pytest.approx(0.55) and data["claims"][0]["holds"] is False
+    config = json.loads((results.parent / "config.json").read_text())
+    assert config["options"] == {"with_extra": True, "steps": 7}
+    assert app.main(["reproduce", "--out", str(tmp_path), "--strict", "--quiet"]) == 1
+    assert app.main(["reproduce", "--no-such-option"]) == 2
+    assert "unrecognized arguments" in capsys.readouterr().err

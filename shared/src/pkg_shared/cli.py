@@ -60,6 +60,8 @@ class RunContext:
     dataset: str | None
     quiet: bool = False
     seeds: list[int] = field(default_factory=list)
+    options: dict[str, Any] = field(default_factory=dict)
+    """The values of the package's own ``reproduce`` options (``App(reproduce_arguments=...)``)."""
 
     def log(self, **metrics: Any) -> None:
         """Append a row (tagged with this seed) to the run's ``metrics.jsonl``."""
@@ -111,9 +113,12 @@ class App:
         datasets: Sequence[str] = ("synthetic",),
         default_seeds: Mapping[str, int] | None = None,
         report: Callable[[Sequence[Mapping[str, Any]], Mapping[str, Any], RunDir], None] | None = None,
+        reproduce_arguments: Callable[[argparse.ArgumentParser], None] | None = None,
     ) -> None:
         self.slug, self.version, self.paper, self.claims = slug, version, paper, list(claims)
         self.reproduce_fn, self.report = reproduce, report
+        self.reproduce_arguments = reproduce_arguments
+        self._reproduce_options: list[str] = []
         self.datasets = list(datasets)
         self.default_seeds = {"smoke": 1, "small": 1, "full": 3, **(default_seeds or {})}
         self.commands: dict[
@@ -166,6 +171,10 @@ class App:
         rep.add_argument("--dataset", choices=self.datasets, default=self.datasets[0])
         rep.add_argument("--strict", action="store_true", help="exit 1 when a claim does not hold")
         _add_run_options(rep)
+        if self.reproduce_arguments is not None:
+            before = {a.dest for a in rep._actions}
+            self.reproduce_arguments(rep)
+            self._reproduce_options = [a.dest for a in rep._actions if a.dest not in before]
         for name, (help_text, arguments, _, run_options) in self.commands.items():
             p = sub.add_parser(name, parents=[common], help=help_text, description=help_text)
             if arguments is not None:
@@ -238,6 +247,7 @@ class App:
         device = resolve_device(args.device)
         seeds = [args.seed + i for i in range(n_seeds)]
         root = data_root(args.data_dir)
+        options = {name: getattr(args, name) for name in self._reproduce_options}
         run = RunDir.create(args.out, self.slug, args.seed)
         run.write_config(
             {
@@ -249,13 +259,14 @@ class App:
                 "device": str(device),
                 "dataset": args.dataset,
                 "data_dir": str(root),
+                "options": options,
             }
         )
         run.write_env(env_info(device))
         per_seed = []
         for seed in seeds:
             seed_everything(seed)
-            ctx = RunContext(args.scale, seed, device, run, root, args.dataset, args.quiet, seeds)
+            ctx = RunContext(args.scale, seed, device, run, root, args.dataset, args.quiet, seeds, options)
             per_seed.append(dict(self.reproduce_fn(ctx)))
         measured, spread = aggregate(per_seed)
         results = judge_claims(self.claims, measured, args.scale)

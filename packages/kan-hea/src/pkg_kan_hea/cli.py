@@ -4,11 +4,9 @@ screen, bench."""
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import sys
 import warnings
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +24,6 @@ from .data import Table, read_csv_table
 from .explain import formulas, importance_ranking, plot_edges, symbolic_fit
 from .kan import KAN, from_pykan
 from .pipeline import (
-    PYKAN_MISSING,
     ExtrapolationWarning,
     Scaler,
     build,
@@ -34,7 +31,6 @@ from .pipeline import (
     fit,
     out_dim,
     predict,
-    pykan_available,
     score,
     single_thread,
 )
@@ -65,34 +61,16 @@ PAPER = Paper(
 )
 
 
-class KanApp(App):
-    """The shared :class:`App` with one more ``reproduce`` option, ``--with-pykan``.
-
-    pkg_shared's ``reproduce`` parser has no hook for a package's own options, so the option is added to
-    the built parser and handed to :func:`experiment.reproduce` through a partial.
-    """
-
-    def parser(self) -> argparse.ArgumentParser:
-        parser = super().parser()
-        (commands,) = (a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-        commands.choices["reproduce"].add_argument(
-            "--with-pykan",
-            action="store_true",
-            help="also cross-validate pykan 0.2.8 itself on the same folds (optional extra: "
-            "pip install 'pkg-kan-hea[pykan]'; skipped with a message when absent)",
-        )
-        return parser
-
-    def run_reproduce(self, args: argparse.Namespace, argv: Sequence[str]) -> int:
-        with_pykan = args.with_pykan and pykan_available()
-        if args.with_pykan and not with_pykan:
-            print(f"{self.prog}: --with-pykan skipped: {PYKAN_MISSING}", file=sys.stderr)
-        self.reproduce_fn = functools.partial(experiment.reproduce, with_pykan=with_pykan)
-        return super().run_reproduce(args, argv)
-
-
-app = KanApp(slug="kan-hea", version=__version__, paper=PAPER, claims=CLAIMS, reproduce=experiment.reproduce,
-             default_seeds={"smoke": 1, "small": 3, "full": 10}, report=experiment.report)  # fmt: skip
+app = App(
+    slug="kan-hea",
+    version=__version__,
+    paper=PAPER,
+    claims=CLAIMS,
+    reproduce=experiment.reproduce,
+    default_seeds={"smoke": 1, "small": 3, "full": 10},
+    report=experiment.report,
+    reproduce_arguments=experiment.add_reproduce_arguments,
+)
 main = app.main
 
 

@@ -9,6 +9,8 @@ example-3 screening pipeline. Examples whose data are absent are reported as not
 
 from __future__ import annotations
 
+import argparse
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -26,7 +28,7 @@ from .config import EXAMPLE_MODELS, MODELS, PRESETS, REFERENCE, ModelConfig
 from .data import load_bulk_modulus, load_carbide, load_hea_class, load_strength, pykan_function
 from .explain import importance_ranking, plot_edges
 from .kan import KAN
-from .pipeline import Scaler, cross_validate, fit, single_thread
+from .pipeline import PYKAN_MISSING, Scaler, cross_validate, fit, pykan_available, single_thread
 from .screen import screen
 from .train import TrainConfig, train_model
 
@@ -127,14 +129,28 @@ def explain_carbide(ctx: RunContext, train: TrainConfig) -> dict[str, Any]:
     return {"carbide_importance_top5": [name for name, _ in ranking[:5]]}
 
 
-def reproduce(ctx: RunContext, with_pykan: bool = False) -> dict[str, Any]:
+def reproduce(ctx: RunContext) -> dict[str, Any]:
     """One seed of the experiment at ``ctx.scale`` (see the module docstring).
 
-    ``with_pykan`` (``reproduce --with-pykan``) adds pykan 0.2.8 itself to every example's comparison,
-    trained by the same loop on the same folds; its metrics are reported beside ours, not judged.
+    ``reproduce --with-pykan`` (``ctx.options["with_pykan"]``) adds pykan 0.2.8 itself to every example's
+    comparison, trained by the same loop on the same folds; its metrics are reported beside ours, not
+    judged. Without pykan installed it says so once and runs without it.
     """
+    with_pykan = bool(ctx.options.get("with_pykan")) and pykan_available()
+    if ctx.options.get("with_pykan") and not with_pykan and ctx.seed == ctx.seeds[0]:
+        print(f"pkg-kan-hea: --with-pykan skipped: {PYKAN_MISSING}", file=sys.stderr)
     with single_thread():
         return _reproduce(ctx, with_pykan)
+
+
+def add_reproduce_arguments(parser: argparse.ArgumentParser) -> None:
+    """``reproduce``'s own option of this package."""
+    parser.add_argument(
+        "--with-pykan",
+        action="store_true",
+        help="also cross-validate pykan 0.2.8 itself on the same folds (optional extra: "
+        "pip install 'pkg-kan-hea[pykan]'; skipped with a message when absent)",
+    )
 
 
 def _reproduce(ctx: RunContext, with_pykan: bool) -> dict[str, Any]:

@@ -83,6 +83,7 @@ def test_torchao_and_bench(run_cli, checkpoint):
         ["ptq", "--calib", "percentile", "--percentile", "0"],
         ["ptq", "--granularity", "per-group", "--group-size", "3"],
         ["mixed", "--avg-bits", "1.5", "--probes", "1"],
+        ["qat", "--bn-freeze-epoch", "-1"],
     ],
 )
 def test_bad_quantisation_options_exit_2(run_cli, checkpoint, argv):
@@ -120,6 +121,24 @@ def test_missing_dataset_is_named_and_claims_not_run(run_cli, tmp_path):
     (run,) = (tmp_path / "quantization").iterdir()
     claims = {c["id"]: c for c in json.loads((run / "results.json").read_text())["claims"]}
     assert claims["1-int8-ptq"]["holds"] is None and claims["fakequant-bit-exact"]["holds"] is True
+
+
+def test_brevitas_command_without_brevitas_exits_2(run_cli):
+    from pkg_quantization.brevitas_ref import brevitas_available
+
+    if brevitas_available()[0]:
+        pytest.skip("brevitas is installed here")
+    code, _, err = run_cli(main, "brevitas", "--seeds", "1")
+    assert code == 2 and "brevitas is not installed" in err and len(err.strip().splitlines()) == 1
+
+
+def test_cifar_small_is_the_cpu_resnet20_preset():
+    from pkg_quantization.config import PRESETS, preset
+
+    assert preset("small", "fashion-mnist-subset") is PRESETS["small"]
+    cpu_resnet = preset("small", "cifar10-subset")
+    assert cpu_resnet.model == "resnet20" and cpu_resnet.epochs < PRESETS["full"].epochs
+    assert any(a == 4 for _, a in cpu_resnet.grid_bits) and "minmax" in cpu_resnet.calibrators
 
 
 @pytest.mark.data

@@ -5,13 +5,25 @@ Amir Gholami, Sehoon Kim, Zhen Dong, Zhewei Yao, Michael W. Mahoney, Kurt Keutze
 organises - the uniform affine quantizer (symmetric/asymmetric, full/restricted range, nearest/stochastic
 rounding, per tensor/channel/group), min-max, moving-average, percentile, MSE and KL calibration, static
 and dynamic activation ranges, fake-quant layers with BN folding, PTQ with bias correction, QAT with the
-clipped STE or LSQ, binary/ternary weights, Hessian-aware mixed precision with an exact DP, and an
-integer-only Linear with dyadic requantisation - checked against torch.ao.quantization.
+clipped STE or LSQ (BN statistics frozen after the first epoch), binary/ternary weights, Hessian-aware
+mixed precision with an exact DP, and an integer-only Linear with dyadic requantisation - checked against
+torch.ao.quantization (and, optionally, brevitas).
 """
 
 from .calibration import CALIBRATORS, calibrate_range, calibrated_qparams
 from .integer import ENERGY_PJ, IntegerLinear
-from .layers import ActQuant, QuantConfig, QuantConv2d, QuantLinear, fold_bn, fold_model_bn, quantize_model
+from .layers import (
+    ActQuant,
+    QuantConfig,
+    QuantConv2d,
+    QuantConvBn2d,
+    QuantLinear,
+    fold_bn,
+    fold_model_bn,
+    fold_qat_bn,
+    freeze_bn_stats,
+    quantize_model,
+)
 from .mixed import allocate_bits, hutchinson_trace
 from .models import ResNet20, build_model, lenet
 from .quantizer import QuantSpec, binarize, compute_qparams, fake_quantize, lsq_quantize, ternarize
@@ -26,6 +38,7 @@ __all__ = [
     "IntegerLinear",
     "QuantConfig",
     "QuantConv2d",
+    "QuantConvBn2d",
     "QuantLinear",
     "QuantSpec",
     "ResNet20",
@@ -40,6 +53,8 @@ __all__ = [
     "fake_quantize",
     "fold_bn",
     "fold_model_bn",
+    "fold_qat_bn",
+    "freeze_bn_stats",
     "hutchinson_trace",
     "lenet",
     "lsq_quantize",

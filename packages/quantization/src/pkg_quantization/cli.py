@@ -10,7 +10,7 @@ import torch
 
 from pkg_shared.cli import App, Paper, positive
 from pkg_shared.data import data_root
-from pkg_shared.device import resolve_device
+from pkg_shared.device import resolve_device, torch_threads
 from pkg_shared.errors import UserError
 from pkg_shared.io import load_checkpoint, save_checkpoint
 from pkg_shared.seed import seed_everything
@@ -61,7 +61,13 @@ app = App(
     default_seeds={"smoke": 1, "small": 3, "full": 1},
     report=experiment.report,
 )
-main = app.main
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The ``pkg-quantization`` entry point: torch on one CPU thread (the models are small; threads
+    contend on a shared machine and the latencies of ``bench`` are single-thread figures)."""
+    with torch_threads(1):
+        return app.main(argv)
 
 
 def bits(text: str) -> int:
@@ -196,6 +202,12 @@ def _qat_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lsq", action="store_true", help="learned step sizes (LSQ) instead of min-max ranges")
     p.add_argument("--epochs", type=positive, default=2)
     p.add_argument("--lr", type=float, default=2e-4)
+    p.add_argument(
+        "--bn-freeze-epoch",
+        type=int,
+        default=1,
+        help="freeze BN statistics after this many epochs (spec: 1-2)",
+    )
     p.add_argument("--save", default=None, help="folder for the fine-tuned weights")
 
 
@@ -211,6 +223,7 @@ def qat_cmd(args: argparse.Namespace) -> int:
         cfg,
         epochs=args.epochs,
         lr=args.lr,
+        bn_freeze_epoch=args.bn_freeze_epoch,
         calib_size=args.calib_size,
         seed=args.seed,
         device=resolve_device(args.device),
@@ -304,6 +317,37 @@ def torchao_cmd(args: argparse.Namespace) -> int:
             }
         )
     )
+    return 0
+
+
+def _brevitas_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dataset", choices=DATASETS, default="digits")
+    p.add_argument("--seeds", type=positive, default=3)
+    p.add_argument("--wbits", type=bits, default=4)
+    p.add_argument("--abits", type=bits, default=4)
+    p.add_argument("--fp32-epochs", type=positive, default=5)
+    p.add_argument("--epochs", type=positive, default=2, help="QAT epochs")
+
+
+@app.command(
+    "brevitas", "W4A4 PTQ/QAT of LeNet: ours vs brevitas (optional; pip install brevitas)", _brevitas_args
+)
+def brevitas_cmd(args: argparse.Namespace) -> int:
+    from .brevitas_ref import brevitas_available, compare_brevitas
+
+    ok, why = brevitas_available()
+    if not ok:
+        raise UserError(why)
+    split = load_split(args.dataset, data_root(args.data_dir))
+    res = compare_brevitas(
+        split,
+        [args.seed + i for i in range(args.seeds)],
+        wbits=args.wbits,
+        abits=args.abits,
+        fp32_epochs=args.fp32_epochs,
+        qat_epochs=args.epochs,
+    )
+    print(json.dumps({"dataset": args.dataset, **res}))
     return 0
 
 

@@ -22,7 +22,7 @@ from pkg_shared.data import DatasetMissing
 from pkg_shared.errors import UserError
 from pkg_shared.plots import bar_plot
 
-from .config import PRESETS, ExperimentConfig
+from .config import ExperimentConfig, preset
 from .data import Split, load_split
 from .integer import IntegerLinear, energy_ratios, fake_linear_output
 from .layers import QuantConfig, weight_layers
@@ -132,6 +132,7 @@ def qat_rows(
         qc,
         epochs=cfg.qat_epochs,
         lr=cfg.qat_lr,
+        bn_freeze_epoch=cfg.bn_freeze_epoch,
         calib_size=cfg.calib_size,
         seed=seed,
         device=ctx.device,
@@ -221,7 +222,7 @@ def model_for(cfg: ExperimentConfig, split: Split) -> torch.nn.Module:
 
 def reproduce(ctx: RunContext) -> dict[str, Any]:
     """One seed of the protocol; returns every measured number (claims' metrics included)."""
-    cfg = PRESETS[ctx.scale]
+    cfg = preset(ctx.scale, ctx.dataset)
     measured: dict[str, Any] = {**exactness_checks(ctx.seed), **energy_ratios()}
     try:
         split = load_split(ctx.dataset, ctx.data_dir).head(cfg.max_train, cfg.max_test)

@@ -4,12 +4,14 @@
 * :func:`ptq`: fold BN, insert fake quantisers, run the calibration images through the FP32 activations,
   set each ``ActQuant``'s range with the chosen calibrator; optional bias correction (Nagel et al. 2019):
   ``b <- b - E[(W~ - W) x]`` per output channel, expectation over the calibration inputs.
-* :func:`qat`: PTQ initialisation, then fine-tuning through the fake quantisers with the clipped STE
-  (or LSQ's learned step sizes); weights are re-quantised from their current range at every step.
+* :func:`qat`: PTQ initialisation (BN not folded), then fine-tuning through the fake quantisers with the
+  clipped STE (or LSQ's learned step sizes); weights are re-quantised from their current range at every
+  step; BN statistics are frozen after 1 epoch (spec: 1-2) and BN is folded at the end.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 
 import torch
@@ -17,9 +19,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.utils.data import DataLoader, TensorDataset
 
+from pkg_shared.errors import UserError
 from pkg_shared.train import fit
 
-from .layers import QUANT_LAYERS, ActQuant, QuantConfig, quantize_model
+from .layers import QUANT_LAYERS, ActQuant, QuantConfig, fold_qat_bn, freeze_bn_stats, quantize_model
 
 
 @torch.no_grad()
@@ -47,8 +50,12 @@ def train(
     quiet: bool = True,
     log: Callable[..., None] | None = None,
     desc: str = "train",
+    before_step: Callable[[nn.Module, int], None] | None = None,
 ) -> nn.Module:
-    """Adam (``lr``), cross-entropy, shuffled mini-batches (seeded); returns the model (trained in place)."""
+    """Adam (``lr``), cross-entropy, shuffled mini-batches (seeded); returns the model (trained in place).
+
+    ``before_step(model, epoch)`` runs before every optimisation step (``epoch`` counts from 0).
+    """
     model.to(device)
     loader = DataLoader(
         TensorDataset(x, y),
@@ -57,13 +64,20 @@ def train(
         generator=torch.Generator().manual_seed(seed),
         drop_last=len(x) % batch_size == 1,
     )
+    steps = itertools.count()
+
+    def step(m: nn.Module, batch: tuple[Tensor, Tensor]) -> Tensor:
+        if before_step is not None:
+            before_step(m, next(steps) // len(loader))
+        return F.cross_entropy(m(batch[0]), batch[1])
+
     params = [p for p in model.parameters() if p.requires_grad]
     fit(
         model,
         torch.optim.Adam(params, lr=lr),
         loader,
         epochs=epochs,
-        loss_fn=F.cross_entropy,
+        step=step,
         device=device,
         quiet=quiet,
         log=log,
@@ -80,15 +94,18 @@ def ptq(
     *,
     bias_correction: bool = False,
     cache: dict | None = None,
+    keep_bn: bool = False,
 ) -> nn.Module:
-    """A fake-quantised, calibrated copy of ``model`` (BN folded, eval mode).
+    """A fake-quantised, calibrated copy of ``model`` (BN folded, or kept for QAT with ``keep_bn``; eval mode).
 
     The calibration images pass once through the network with every ``ActQuant`` observing (the
     activations of the FP32 model, as torch.ao's observers see them); each then takes its range from
     ``cfg.calib``. Dynamic activation quantisers skip calibration. ``cache`` (a dict kept by the caller
     for one FP32 model and calibration set) reuses activation ranges across weight configurations.
     """
-    q = quantize_model(model, cfg)
+    if keep_bn and bias_correction:
+        raise UserError("bias correction applies to BN-folded models (keep_bn=False)")
+    q = quantize_model(model, cfg, keep_bn=keep_bn)
     device = next(q.parameters()).device
     static = {n: a for n, a in q.named_modules() if isinstance(a, ActQuant) and a.mode == "observe"}
     if static:
@@ -145,6 +162,7 @@ def qat(
     *,
     epochs: int,
     lr: float = 2e-4,
+    bn_freeze_epoch: int = 1,
     calib_size: int = 256,
     batch_size: int = 128,
     seed: int = 0,
@@ -154,11 +172,19 @@ def qat(
 ) -> nn.Module:
     """Quantisation-aware training: PTQ-initialised fake quantisers, then Adam through the STE (Sec. IV-A).
 
-    BN is folded before QAT, so its statistics are frozen from the start (the spec asks for freezing
-    after 1-2 epochs; folding first is the limit of that schedule, see the README).
+    BN is not folded before QAT: each Conv2d+BN pair trains as a :class:`~.layers.QuantConvBn2d`
+    (quantised folded weight, BN on batch statistics) and its statistics are frozen after
+    ``bn_freeze_epoch`` epochs (spec: 1-2); the returned model has BN folded for inference.
     """
-    q = ptq(model.to(device), x[:calib_size], cfg)
-    return train(
+    if bn_freeze_epoch < 0:
+        raise UserError(f"bn_freeze_epoch must be >= 0, got {bn_freeze_epoch}")
+    q = ptq(model.to(device), x[:calib_size], cfg, keep_bn=True)
+
+    def freeze_late(m: nn.Module, epoch: int) -> None:
+        if epoch >= bn_freeze_epoch:
+            freeze_bn_stats(m)
+
+    train(
         q,
         x,
         y,
@@ -170,4 +196,6 @@ def qat(
         quiet=quiet,
         log=log,
         desc="qat",
+        before_step=freeze_late,
     )
+    return fold_qat_bn(q).eval()

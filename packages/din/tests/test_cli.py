@@ -119,3 +119,27 @@ def test_train_on_taobao_tiny(run_cli, tmp_path, data_dir):
     code, out, err = run_cli(main, *argv, "--data-dir", data_dir, "--out", tmp_path)
     assert code == 0, err
     assert 0.0 <= json.loads(out)["test_auc"] <= 1.0
+
+
+@pytest.mark.slow
+@pytest.mark.data
+def test_reproduce_small(run_cli, tmp_path, data_dir):
+    """The whole small-scale run (about 5 CPU-minutes): every small claim judged, the key ones hold."""
+    code, out, err = run_cli(
+        main,
+        "reproduce",
+        "--scale",
+        "small",
+        "--out",
+        tmp_path,
+        "--quiet",
+        "--device",
+        "cpu",
+        "--data-dir",
+        data_dir,
+    )
+    assert code == 0, err
+    (run,) = (tmp_path / "din").iterdir()
+    claims = {c["id"]: c for c in json.loads((run / "results.json").read_text())["claims"]}
+    assert all(c["holds"] is not None for c in claims.values() if not c["id"].startswith("amazon"))
+    assert claims["din-beats-pooling"]["holds"] and claims["ml100k-din-vs-base"]["holds"]

@@ -85,6 +85,8 @@ def test_synthetic_interest_structure():
     whole = pd.concat(frames.values())
     assert len(whole) == 1000 and whole["hist"].str.count(r"\^").eq(11).all()
     assert 0.2 < whole["label"].mean() < 0.6 and lookup.nunique() == 10
+    with pytest.raises(ValueError, match="interests"):
+        synthetic_interest(n_users=10, n_items=50, n_cates=4)  # 6 interest categories cannot fit in 4
 
 
 def test_grouplens_layout_is_accepted(tmp_path):

@@ -16,7 +16,7 @@ from pkg_shared.io import RunDir, load_checkpoint, save_checkpoint
 
 from . import __version__, experiment
 from .claims import CLAIMS
-from .config import MODELS, OPTIMISERS, REGULARISERS, ModelConfig, TrainConfig
+from .config import EMB_INITS, MODELS, OPTIMISERS, REGULARISERS, ModelConfig, TrainConfig
 from .data import DATASETS, load_dataset
 from .metrics import evaluate as evaluate_split
 from .protocols import CTRData
@@ -80,7 +80,8 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", choices=DATASETS, default="synthetic")
     p.add_argument("--model", choices=MODELS, default="din")
     p.add_argument("--emb", type=positive, default=64, help="goods, category and profile embedding size")
-    p.add_argument("--emb-std", type=float, default=1.0, help="embedding init N(0, std^2); DeepCTR: 1e-4")
+    p.add_argument("--emb-init", choices=EMB_INITS, default="glorot", help="glorot: the official code's")
+    p.add_argument("--emb-std", type=float, default=1.0, help="with --emb-init normal: N(0, std^2)")
     p.add_argument("--att-units", type=positive, nargs="+", default=[36])
     p.add_argument("--mlp", type=positive, nargs="+", default=[200, 80])
     p.add_argument("--attention-softmax", action="store_true", help="official demo's deviation (off: paper)")
@@ -100,7 +101,8 @@ def _train_args(p: argparse.ArgumentParser) -> None:
 def train(args: argparse.Namespace) -> int:
     device = resolve_device(args.device)
     model_cfg = ModelConfig(
-        model=args.model, item_dim=args.emb, cate_dim=args.emb, profile_dim=args.emb, emb_std=args.emb_std,
+        model=args.model, item_dim=args.emb, cate_dim=args.emb, profile_dim=args.emb, emb_init=args.emb_init,
+        emb_std=args.emb_std,
         att_units=tuple(args.att_units), mlp=tuple(args.mlp), attention_softmax=args.attention_softmax,
     )  # fmt: skip
     train_cfg = TrainConfig(

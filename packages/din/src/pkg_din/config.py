@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 MODELS = ("base", "din", "din-dice")
 REGULARISERS = ("none", "l2", "dropout", "filter", "mba")
 OPTIMISERS = ("sgd", "adam")
+EMB_INITS = ("glorot", "normal")
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,8 @@ class ModelConfig:
     pooling: str = "sum"  # BaseModel pooling: "sum" (paper) or "mean"
     attention_softmax: bool = False  # official demo's deviation: masked softmax scaled by 1/sqrt(D)
     dropout: float = 0.0  # feature-id dropout on goods ids (regulariser "dropout": 0.5, Sec. 6.5)
-    emb_std: float = 1.0  # embedding init N(0, emb_std^2): torch's default (README Results: 1e-4 vs 1)
+    emb_init: str = "glorot"  # official code (TF1 default): U(+-sqrt(6 / (rows + dim))); or "normal"
+    emb_std: float = 1.0  # emb_init="normal": N(0, emb_std^2) (torch: 1; DeepCTR-Torch / FuxiCTR: 1e-4)
     dice_eps: float = 1e-8
     dice_momentum: float = 0.01
 
@@ -39,6 +41,8 @@ class ModelConfig:
             raise ValueError(f"unknown model {self.model!r} (one of {', '.join(MODELS)})")
         if self.pooling not in ("sum", "mean"):
             raise ValueError(f"pooling must be 'sum' or 'mean', got {self.pooling!r}")
+        if self.emb_init not in EMB_INITS:
+            raise ValueError(f"emb_init must be one of {', '.join(EMB_INITS)}, got {self.emb_init!r}")
         if self.emb_std <= 0:
             raise ValueError(f"emb_std must be positive, got {self.emb_std}")
         if not 0.0 <= self.dropout < 1.0:
@@ -82,13 +86,14 @@ class Preset:
     model: ModelConfig
     train: TrainConfig
     synthetic: dict = field(default_factory=dict)
+    syn_epochs: int = 3  # spec: 2; with the official (small) initialisation DIN needs 3 (README Results)
     seq_max_hist: int = 30
     seq_negatives: int = 20
     seq_epochs: int = 2
-    seq_seeds: int = 3  # BaseModel and DIN on seeds s..s+2; DIN+Dice on seed s only (time budget)
+    seq_seeds: int = 3  # BaseModel, DIN and DIN+Dice on seeds s..s+2
     seq_max_users: int | None = None
     rating_max_hist: int = 30
-    rating_epochs: int = 3
+    rating_epochs: int = 2
     rating_max_users: int | None = None
     regularisers: tuple[str, ...] = REGULARISERS
 
@@ -101,6 +106,7 @@ PRESETS: dict[str, Preset] = {
         model=replace(_SMALL_MODEL, item_dim=8, cate_dim=8, profile_dim=8, mlp=(32, 16)),
         train=replace(_ADAM, epochs=1),
         synthetic={"n_users": 300, "n_items": 400, "n_cates": 20, "hist_len": 20, "per_user": 10},
+        syn_epochs=1,
         seq_max_hist=10,
         seq_negatives=5,
         seq_epochs=1,

@@ -48,6 +48,8 @@ def synthetic_interest(
     pooling over a long, noisy, multi-interest history blurs the signal; target attention recovers it.
     Impressions are split 80 / 10 / 10 at random. Returns the frames and the item -> category lookup.
     """
+    if not 1 <= interests[0] <= interests[1] <= n_cates <= n_items:
+        raise ValueError(f"need 1 <= interests {interests} <= n_cates {n_cates} <= n_items {n_items}")
     rng = np.random.default_rng(seed)
     item_cate = rng.permutation(np.arange(n_items) % n_cates)  # every category has items
     by_cate = np.argsort(item_cate, kind="stable")
@@ -132,18 +134,23 @@ def _grouplens_layout(folder: Path) -> tuple[pd.DataFrame, pd.Series, pd.DataFra
 def load_amazon(root: str | Path | None = None) -> tuple[pd.DataFrame, pd.Series]:
     """Amazon Electronics 5-core reviews and metadata (user-supplied): ``(events, item -> category)``.
 
-    The category is the last level of the item's first category path (official ``build_dataset.py``).
-    Metadata lines may be JSON or Python literals (the original dump); they are parsed with
-    ``ast.literal_eval``, never ``eval``.
+    As the official ``utils/2_remap_id.py``: events are (reviewerID, asin, unixReviewTime); the category is
+    the last level of the item's LAST category path (``categories[-1][-1]``); only items with metadata are
+    kept. Review lines are JSON, read in chunks with ids kept as strings (ASINs such as ``0528881469``
+    must keep their leading zero). Metadata lines are Python literals in the original dump (or JSON);
+    they are parsed with ``json`` or ``ast.literal_eval``, never ``eval`` as the official script does.
     """
     folder = require_files(
         "amazon-electronics", ["reviews_Electronics_5.json", "meta_Electronics.json"], root=root,
         source=AMAZON_SOURCE,
     )  # fmt: skip
+    columns = {"reviewerID": "user", "asin": "item", "unixReviewTime": "time"}
     try:
-        reviews = pd.read_json(folder / "reviews_Electronics_5.json", lines=True)
-        events = reviews.rename(columns={"reviewerID": "user", "asin": "item", "unixReviewTime": "time"})
-        events = events[["user", "item", "time"]]
+        chunks = pd.read_json(
+            folder / "reviews_Electronics_5.json", lines=True, dtype=False, chunksize=200_000
+        )
+        events = pd.concat([c[list(columns)] for c in chunks], ignore_index=True).rename(columns=columns)
+        events = events.astype({"user": str, "item": str, "time": np.int64})
     except (ValueError, KeyError) as e:
         raise DataError(f"{folder}/reviews_Electronics_5.json: not the 5-core review dump ({e})") from None
     items, cates = [], []
@@ -151,12 +158,12 @@ def load_amazon(root: str | Path | None = None) -> tuple[pd.DataFrame, pd.Series
         for n, line in enumerate(f, 1):
             try:
                 row = json.loads(line) if line.lstrip().startswith('{"') else ast.literal_eval(line)
-                items.append(row["asin"])
-                cates.append(row["categories"][0][-1])
+                items.append(str(row["asin"]))
+                cates.append(row["categories"][-1][-1])
             except (ValueError, SyntaxError, KeyError, IndexError, TypeError):
                 raise DataError(f"{folder}/meta_Electronics.json line {n}: not an item record") from None
     lookup = item_categories(items, cates)
-    return events[events["item"].isin(lookup.index)], lookup
+    return events[events["item"].isin(lookup.index)].reset_index(drop=True), lookup
 
 
 @functools.lru_cache(maxsize=8)

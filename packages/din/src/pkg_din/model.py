@@ -78,9 +78,13 @@ class CTRModel(nn.Module):
         self.mlp = MLP(d_in, cfg.mlp, 1, cfg.activation, **kw)
         self.dim = dim
         for emb in (self.item_emb, self.cate_emb, *self.profile_emb.values()):
-            if emb is not None:
+            if emb is None:
+                continue
+            if cfg.emb_init == "glorot":  # official code (TF1 default): U(+-sqrt(6 / (rows + dim)))
+                nn.init.xavier_uniform_(emb.weight)
+            else:
                 nn.init.normal_(emb.weight, std=cfg.emb_std)
-                emb.weight.data[0] = 0.0
+            emb.weight.data[0] = 0.0
 
     def tables(self) -> dict[str, nn.Embedding]:
         """Every embedding table by the batch key whose ids index it (for mini-batch aware regularisation)."""

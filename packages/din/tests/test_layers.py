@@ -36,6 +36,19 @@ def test_first_layer_is_the_four_part_concatenation():
     assert torch.allclose(unit._first_layer(e, v), expected, atol=1e-12)
 
 
+def test_outer_unit_input_is_the_papers_out_product():
+    unit = _unit(unit_input="outer")
+    e, v, mask = _inputs()
+    vv = v.unsqueeze(1).expand_as(e)
+    outer = (e.unsqueeze(-1) * vv.unsqueeze(-2)).flatten(-2)  # vec(e_j v^T), row-major
+    expected = unit.ffn[0](torch.cat([e, vv, outer], dim=-1))
+    assert unit.ffn[0].in_features == 2 * 8 + 8 * 8
+    assert torch.allclose(unit._first_layer(e, v), expected, atol=1e-12)
+    assert torch.all(unit.weights(e, v, mask)[~mask] == 0)
+    with pytest.raises(ValueError, match="unit input"):
+        LocalActivationUnit(8, unit_input="inner")
+
+
 def test_identical_history_gives_sum_of_weights_times_item():
     unit = _unit()
     item = torch.randn(1, 1, 8, dtype=torch.float64)

@@ -18,6 +18,7 @@ from . import __version__, experiment
 from .claims import CLAIMS
 from .config import EMB_INITS, MODELS, OPTIMISERS, REGULARISERS, ModelConfig, TrainConfig
 from .data import DATASETS, load_dataset
+from .layers import UNIT_INPUTS
 from .metrics import evaluate as evaluate_split
 from .protocols import CTRData
 from .training import build_model, train_model
@@ -85,6 +86,9 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--att-units", type=positive, nargs="+", default=[36])
     p.add_argument("--mlp", type=positive, nargs="+", default=[200, 80])
     p.add_argument("--attention-softmax", action="store_true", help="official demo's deviation (off: paper)")
+    p.add_argument("--unit-input", choices=UNIT_INPUTS, default="concat",
+                   help="activation unit input: concat = [e, v, e-v, e*v] (official code), outer = [e, v, vec(e v^T)] "
+                   "(the paper's Fig. 2 out product)")  # fmt: skip
     p.add_argument("--reg", choices=REGULARISERS, default="none")
     p.add_argument("--reg-lambda", type=float, default=0.01)
     p.add_argument("--optim", choices=OPTIMISERS, default="sgd")
@@ -104,6 +108,7 @@ def train(args: argparse.Namespace) -> int:
         model=args.model, item_dim=args.emb, cate_dim=args.emb, profile_dim=args.emb, emb_init=args.emb_init,
         emb_std=args.emb_std,
         att_units=tuple(args.att_units), mlp=tuple(args.mlp), attention_softmax=args.attention_softmax,
+        unit_input=args.unit_input,
     )  # fmt: skip
     train_cfg = TrainConfig(
         optim=args.optim, lr=args.lr, batch_size=args.batch, epochs=args.epochs, reg=args.reg,

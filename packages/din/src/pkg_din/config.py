@@ -30,6 +30,7 @@ class ModelConfig:
     mlp: tuple[int, ...] = (200, 80)
     pooling: str = "sum"  # BaseModel pooling: "sum" (paper) or "mean"
     attention_softmax: bool = False  # official demo's deviation: masked softmax scaled by 1/sqrt(D)
+    unit_input: str = "concat"  # [e, v, e - v, e * v] (official); "outer": [e, v, vec(e v^T)] (paper Fig. 2)
     dropout: float = 0.0  # feature-id dropout on goods ids (regulariser "dropout": 0.5, Sec. 6.5)
     emb_init: str = "glorot"  # official code (TF1 default): U(+-sqrt(6 / (rows + dim))); or "normal"
     emb_std: float = 1.0  # emb_init="normal": N(0, emb_std^2) (torch: 1; DeepCTR-Torch / FuxiCTR: 1e-4)

@@ -68,32 +68,53 @@ class MLP(nn.Sequential):
         super().__init__(*layers)
 
 
+UNIT_INPUTS = ("concat", "outer")
+
+
 class LocalActivationUnit(nn.Module):
     r"""Target attention over the behaviour sequence (Sec. 4.3, eq. (3), Fig. 2).
 
     .. math:: v_U(A) = \sum_{j=1}^{H} a(e_j, v_A)\, e_j, \quad
               a(e_j, v_A) = \mathrm{FFN}([e_j, v_A, e_j - v_A, e_j \odot v_A])
 
-    The FFN is ``Linear(4D -> 36) -> PReLU/Dice -> Linear(36 -> 1)`` by default. The weights are NOT
+    ``unit_input="concat"`` (default) is that four-part input of the official code, DeepCTR and FuxiCTR;
+    ``unit_input="outer"`` is the paper's Fig. 2 reading, "the out product of them":
+    ``[e_j, v_A, vec(e_j v_A^T)]`` (2D + D^2 inputs). The FFN is ``Linear(. -> 36) -> PReLU/Dice ->
+    Linear(36 -> 1)`` by default. The weights are NOT
     normalised over j (no softmax), so ``sum_j a_j`` keeps the intensity of the user's interest in A;
     padded behaviours get weight exactly 0. ``softmax=True`` is the official demo's deviation (a masked
     softmax of the scores divided by sqrt(D)); a user with no behaviour then gets the zero vector.
     """
 
     def __init__(
-        self, dim: int, units: tuple[int, ...] = (36,), act: str = "prelu", softmax: bool = False, **kw: float
+        self,
+        dim: int,
+        units: tuple[int, ...] = (36,),
+        act: str = "prelu",
+        softmax: bool = False,
+        unit_input: str = "concat",
+        **kw: float,
     ) -> None:
         super().__init__()
-        self.ffn = MLP(4 * dim, units, 1, act, **kw)
-        self.softmax = softmax
-        self.dim = dim
+        if unit_input not in UNIT_INPUTS:
+            raise ValueError(f"unknown unit input {unit_input!r} (one of {', '.join(UNIT_INPUTS)})")
+        self.ffn = MLP(4 * dim if unit_input == "concat" else 2 * dim + dim * dim, units, 1, act, **kw)
+        self.softmax, self.unit_input, self.dim = softmax, unit_input, dim
 
     def _first_layer(self, behaviours: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """``W [e_j, v, e_j - v, e_j * v] + b`` computed as ``(W1 + W3) e_j + W4 (e_j * v) + ((W2 - W3) v + b)``.
 
         The same linear map as on the four-part concatenation (tested equal), without materialising the
         ``(B, L, 4D)`` input: the candidate's part is computed once per row instead of once per behaviour.
+        For ``outer`` the map ``W [e_j, v, vec(e_j v^T)] + b`` is ``W1 e_j + e_j^T M_u v + (W2 v + b)`` per
+        unit ``u`` (``M_u`` the unit's ``D x D`` block), again without the ``(B, L, D^2)`` input.
         """
+        if self.unit_input == "outer":
+            d = self.dim
+            w1, w2, w_outer = self.ffn[0].weight.split([d, d, d * d], dim=1)
+            m_v = torch.einsum("ude,be->bud", w_outer.reshape(-1, d, d), target)  # (B, units, D)
+            per_row = target @ w2.T + self.ffn[0].bias
+            return behaviours @ w1.T + torch.einsum("bld,bud->blu", behaviours, m_v) + per_row.unsqueeze(1)
         w1, w2, w3, w4 = self.ffn[0].weight.split(self.dim, dim=1)
         per_row = target @ (w2 - w3).T + self.ffn[0].bias
         per_behaviour = behaviours @ (w1 + w3).T + (behaviours * target.unsqueeze(1)) @ w4.T

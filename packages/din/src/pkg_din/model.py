@@ -72,7 +72,9 @@ class CTRModel(nn.Module):
         self.attention = (
             None
             if cfg.model == "base"
-            else LocalActivationUnit(dim, cfg.att_units, cfg.activation, cfg.attention_softmax, **kw)
+            else LocalActivationUnit(
+                dim, cfg.att_units, cfg.activation, cfg.attention_softmax, cfg.unit_input, **kw
+            )
         )
         d_in = 2 * dim + cfg.profile_dim * len(schema.profile)
         self.mlp = MLP(d_in, cfg.mlp, 1, cfg.activation, **kw)

@@ -55,7 +55,17 @@ def test_cuda_absent_exits_2(run_cli, tmp_path):
 
 def test_bench_runs(run_cli, tmp_path):
     code, out, err = run_cli(
-        main, "bench", "--lengths", "16", "--min-run-time", "0.01", "--rounds", "1", "--out", tmp_path
+        main,
+        "bench",
+        "--lengths",
+        "16",
+        "--min-run-time",
+        "0.01",
+        "--rounds",
+        "1",
+        "--cpu-clock",
+        "--out",
+        tmp_path,
     )
     assert code == 0, err
     assert "MHA" in out
@@ -77,3 +87,18 @@ def test_mil_classic_command_on_real_data(run_cli, tmp_path, data_dir):
     code, out, err = run_cli(main, *argv)
     assert code == 0, err
     assert 0.5 < json.loads(out.splitlines()[0])["auc"] <= 1.0
+
+
+@pytest.mark.slow
+@pytest.mark.data
+def test_reproduce_small(run_cli, tmp_path, data_dir):
+    """The whole small-scale run (about 5 CPU-minutes): every claim judged, the theory and MIL ones hold."""
+    code, out, err = run_cli(main, "reproduce", "--scale", "small", "--out", tmp_path, "--quiet", "--device", "cpu",
+                             "--data-dir", data_dir)  # fmt: skip
+    assert code == 0, err
+    (run,) = (tmp_path / "hopfield").iterdir()
+    claims = {c["id"]: c for c in json.loads((run / "results.json").read_text())["claims"]}
+    assert all(c["holds"] is not None for c in claims.values())
+    for cid in ("one-step-retrieval", "classical-collapse", "energy-monotone", "high-beta-single-patterns",
+                "low-beta-global-average", "mil-bits-hopfield", "mil-bits-vs-mean"):  # fmt: skip
+        assert claims[cid]["holds"], cid

@@ -1,3 +1,5 @@
+import os
+
 import pytest
 import torch
 from torch import nn
@@ -105,8 +107,70 @@ def test_padding_is_ignored():
         lambda: Hopfield(8, state_pattern_as_static=True, hidden_size=3),
         lambda: HopfieldPooling(8, quantity=0),
         lambda: Hopfield(8)(torch.randn(2, 3, 8), torch.randn(2, 0, 8)),
+        lambda: HopfieldLayer(8, quantity=4)(torch.randn(2, 3, 8), association_mask=torch.zeros(3, 5) > 0),
     ],
 )
 def test_bad_input_raises_user_error(call):
     with pytest.raises(UserError):
         call()
+
+
+@pytest.mark.parametrize("batch_first", [True, False])
+def test_lookup_runs_the_memory_once_with_the_same_result(batch_first):
+    torch.manual_seed(0)
+    layer = HopfieldLayer(
+        8, quantity=5, num_heads=2, lookup_weights_as_separated=True, batch_first=batch_first
+    )
+    layer.eval()
+    r = torch.randn(3, 4, 8) if batch_first else torch.randn(4, 3, 8)
+    mask = torch.rand(2 * 3, 4, 5) > 0.7
+    memory = [w[:, None].expand(-1, 3, -1) for w in (layer.lookup_weights, layer.target_weights)]
+    if batch_first:
+        memory = [m.transpose(0, 1) for m in memory]
+    expanded, p = layer.hopfield(r, *memory, association_mask=mask, return_association=True)
+    out, q = layer(r, association_mask=mask, return_association=True)
+    torch.testing.assert_close(out, expanded)
+    torch.testing.assert_close(q, p)
+
+
+def test_static_pooling_and_lookup():
+    torch.manual_seed(0)
+    pool = HopfieldPooling(6, hidden_size=4, num_heads=2, quantity=3, state_pattern_as_static=True)
+    assert pool.pooling_weights.shape == (3, 8) and pool(torch.randn(2, 7, 6)).shape == (2, 18)
+    lookup = HopfieldLayer(6, quantity=5, hidden_size=4, num_heads=2, stored_pattern_as_static=True)
+    assert lookup.lookup_weights.shape == (5, 8) and lookup(torch.randn(2, 3, 6)).shape == (2, 3, 6)
+
+
+@pytest.mark.skipif(not os.environ.get("HFLAYERS_PATH"), reason="set HFLAYERS_PATH to an hflayers checkout")
+@pytest.mark.parametrize("steps", [0, 3])
+def test_same_outputs_and_gradients_as_hflayers(steps):
+    """The authors' hflayers (ml-jku/hopfield-layers), same configuration and weights: same outputs/grads."""
+    from pkg_hopfield.reference import hflayers_twin, load_hflayers
+
+    hf = load_hflayers(os.environ["HFLAYERS_PATH"])
+    torch.manual_seed(0)
+    r = torch.randn(3, 4, 8, dtype=torch.float64, requires_grad=True)
+    y = torch.randn(3, 7, 6, dtype=torch.float64, requires_grad=True)
+    v = torch.randn(3, 7, 5, dtype=torch.float64)
+    pad = torch.zeros(3, 7, dtype=torch.bool)
+    pad[0, 5:] = True
+    hop = Hopfield(8, num_heads=2, stored_pattern_size=6, pattern_projection_size=5, scaling=0.7,
+                   update_steps_max=steps, update_steps_eps=1e-12).double()  # fmt: skip
+    cases = [
+        (hop, lambda m: m(r, y, v, stored_pattern_padding_mask=pad),
+         lambda t: t((y, r, v), stored_pattern_padding_mask=pad)),
+        (HopfieldPooling(6, num_heads=2, quantity=3, update_steps_max=steps).double(),
+         lambda m: m(y, stored_pattern_padding_mask=pad), lambda t: t(y, stored_pattern_padding_mask=pad)),
+        (HopfieldLayer(8, quantity=5, num_heads=2, lookup_weights_as_separated=True,
+                       update_steps_max=steps).double(), lambda m: m(r), lambda t: t(r)),
+    ]  # fmt: skip
+    for ours, call, call_twin in cases:
+        twin = hflayers_twin(ours, hf)
+        out, ref = call(ours), call_twin(twin)
+        torch.testing.assert_close(out, ref, atol=1e-10, rtol=1e-10)
+        g = torch.autograd.grad(out.sum(), (r, y), allow_unused=True)
+        g_ref = torch.autograd.grad(ref.sum(), (r, y), allow_unused=True)
+        for a, b in zip(g, g_ref):
+            assert (a is None) == (b is None)
+            if a is not None:
+                torch.testing.assert_close(a, b, atol=1e-10, rtol=1e-10)

@@ -3,9 +3,9 @@ import pytest
 import torch
 
 from pkg_hopfield.config import BitsConfig
-from pkg_hopfield.data import bit_pattern_bags, load_mil_classic, mnist_bags, pad_bags
+from pkg_hopfield.data import Bags, bit_pattern_bags, load_mil_classic, mnist_bags, pad_bags
 from pkg_hopfield.experiment import mil_bits
-from pkg_hopfield.mil import MODELS, make_mil_model
+from pkg_hopfield.mil import MODELS, cross_validate, grid_points, make_mil_model
 from pkg_shared.data import DatasetMissing
 from pkg_shared.device import torch_threads
 
@@ -60,3 +60,28 @@ def test_bit_pattern_mil_regression():
     with torch_threads(1):
         res = mil_bits(BitsConfig(), seed=0, device=torch.device("cpu"))
     assert res["bits_hopfield_accuracy"] >= 0.95 and res["bits_mean_accuracy"] < 0.8
+
+
+def test_grid_points():
+    assert grid_points({}) == [{}]
+    assert grid_points({"a": (1, 2), "b": (3,)}) == [{"a": 1, "b": 3}, {"a": 2, "b": 3}]
+
+
+def test_nested_cv_picks_the_learning_rate_that_learns():
+    """Positive bags hold one instance with a large first feature; lr 1e-9 cannot learn it in 8 epochs."""
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(60, 4, 3, generator=g)
+    y = (torch.arange(60) % 2).long()
+    x[y == 1, 0, 0] += 4.0
+    bags = Bags(x, torch.zeros(60, 4, dtype=torch.bool), y)
+    mask = torch.ones(3, 60, dtype=torch.bool)
+    for k in range(3):
+        mask[k, k::3] = False  # three outer folds
+
+    def build(point):
+        return make_mil_model("mean", 3, 8, 0.0)
+
+    with torch_threads(1):
+        res = cross_validate(build, bags, mask, epochs=8, grid={"lr": (1e-9, 3e-2)}, inner_folds=2,
+                             batch_size=10)  # fmt: skip
+    assert [c["lr"] for c in res["chosen"]] == [3e-2] * 3 and res["auc"] > 0.9

@@ -8,7 +8,8 @@ the three kinds of fixed points), the classical binary Hopfield net as the capac
 extra update steps, dropout on the association matrix; one step without normalisation equals
 ``torch.nn.MultiheadAttention``), MIL models (Hopfield pooling, mean/max pooling, attention-MIL of Ilse
 et al. 2018) with the bit-pattern, Tiger/Fox/Elephant and MNIST-bags experiments, and a tabular
-classifier on ``HopfieldLayer`` compared with scikit-learn baselines.
+classifier on ``HopfieldLayer`` compared with scikit-learn baselines. :mod:`pkg_hopfield.reference`
+loads the authors' hflayers from a local checkout and builds its layers with our weights (same outputs).
 """
 
 from .layers import Hopfield, HopfieldLayer, HopfieldPooling

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import time
+import timeit
 from dataclasses import replace
 
 from pkg_shared.cli import App, Paper
 from pkg_shared.device import resolve_device, torch_threads
+from pkg_shared.errors import UserError
 from pkg_shared.io import RunDir
 
 from . import __version__, experiment
@@ -71,7 +75,8 @@ def _save(args: argparse.Namespace, command: str, results: dict) -> None:
 
 @app.command("retrieval", "exact recovery vs N and beta, modern vs classical (spec table)", _scale)
 def retrieval_cmd(args: argparse.Namespace) -> int:
-    table = experiment.retrieval(PRESETS[args.scale].retrieval, args.seed)
+    with torch_threads(1):
+        table = experiment.retrieval(PRESETS[args.scale].retrieval, args.seed)
     cfg = PRESETS[args.scale].retrieval
     for flips in cfg.flips:
         print(f"{flips} bits flipped: exact recovery (%)")
@@ -85,7 +90,8 @@ def retrieval_cmd(args: argparse.Namespace) -> int:
 
 @app.command("fixed-points", "fraction of global / metastable / single fixed points vs beta", _scale)
 def fixed_points_cmd(args: argparse.Namespace) -> int:
-    fp = experiment.fixed_points(PRESETS[args.scale].fixed_points, args.seed)
+    with torch_threads(1):
+        fp = experiment.fixed_points(PRESETS[args.scale].fixed_points, args.seed)
     print(f"{'patterns, beta':>20} | global | metastable | single | n_eff")
     for key, r in fp.items():
         print(
@@ -97,7 +103,8 @@ def fixed_points_cmd(args: argparse.Namespace) -> int:
 
 @app.command("energy", "E is non-increasing along the updates on random instances", _scale)
 def energy_cmd(args: argparse.Namespace) -> int:
-    res = experiment.energy_monotonicity(PRESETS[args.scale].energy, args.seed)
+    with torch_threads(1):
+        res = experiment.energy_monotonicity(PRESETS[args.scale].energy, args.seed)
     print(json.dumps(res))
     _save(args, "energy", res)
     return 0 if res["energy_increases"] == 0 else 1
@@ -159,6 +166,14 @@ def _bench_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch", type=int, default=2)
     p.add_argument("--min-run-time", type=float, default=0.2)
     p.add_argument("--rounds", type=int, default=3, help="timing rounds; the fastest median is kept")
+    p.add_argument(
+        "--cpu-clock", action="store_true",
+        help="one thread, CPU time instead of wall time (robust on a shared machine; CPU device only)",
+    )  # fmt: skip
+    p.add_argument(
+        "--hflayers", metavar="PATH", default=None,
+        help="a checkout of github.com/ml-jku/hopfield-layers: time its layers (same weights) side by side",
+    )  # fmt: skip
 
 
 @app.command(
@@ -166,14 +181,26 @@ def _bench_args(p: argparse.ArgumentParser) -> None:
 )
 def bench_cmd(args: argparse.Namespace) -> int:
     from .bench import bench
+    from .reference import load_hflayers
 
     device = resolve_device(args.device)
-    rows = bench(args.lengths, args.embed, args.heads, args.batch, device, args.min_run_time, args.rounds)
-    print(f"device {device}; embed {args.embed}, {args.heads} heads, batch {args.batch}; ms per fwd+bwd")
-    print(f"{'length':>7} | {'MHA':>9} | {'Hopfield 1 step':>15} | {'Hopfield +3 steps':>17} | 1-step / MHA")
+    hflayers = load_hflayers(args.hflayers) if args.hflayers else None
+    if args.cpu_clock and device.type != "cpu":
+        raise UserError("--cpu-clock measures CPU time: use it with --device cpu")
+    with torch_threads(1) if args.cpu_clock else contextlib.nullcontext():
+        rows = bench(args.lengths, args.embed, args.heads, args.batch, device, args.min_run_time, args.rounds,
+                     hflayers, time.process_time if args.cpu_clock else timeit.default_timer)  # fmt: skip
+    what = "CPU ms (1 thread)" if args.cpu_clock else "ms"
+    print(f"device {device}; embed {args.embed}, {args.heads} heads, batch {args.batch}; {what} per fwd+bwd")
+    extra = " | hflayers 1 step | hflayers +3 steps | max |ours - hflayers|" if hflayers else ""
+    print(
+        f"{'length':>7} | {'MHA':>9} | {'Hopfield 1 step':>15} | {'Hopfield +3 steps':>17} | 1-step / MHA{extra}"
+    )
     for r in rows:
+        cells = (f" | {r['hflayers_ms']:15.2f} | {r['hflayers_3_ms']:17.2f} | {r['hflayers_max_diff']:.1e}"
+                 if hflayers else "")  # fmt: skip
         print(f"{r['length']:>7} | {r['mha_ms']:9.2f} | {r['hopfield_ms']:15.2f} | {r['hopfield_3_ms']:17.2f} | "
-              f"{r['hopfield_ms'] / r['mha_ms']:.2f}")  # fmt: skip
+              f"{r['hopfield_ms'] / r['mha_ms']:12.2f}{cells}")  # fmt: skip
     _save(args, "bench", {"device": str(device), "rows": rows})
     return 0
 

@@ -13,8 +13,10 @@ steps the state is iterated in the head's key space, ``xi <- softmax(beta xi K^T
 stored patterns K), until every state's softmax row changes by less than ``update_steps_eps`` or
 ``update_steps_max`` extra steps are done; the last softmax then retrieves ``V``.
 
-``HopfieldPooling`` learns ``quantity`` static state patterns (a query shared over the batch);
-``HopfieldLayer`` learns static stored patterns and pattern projections (a lookup / prototype memory).
+``HopfieldPooling`` learns ``quantity`` state patterns (a query shared over the batch);
+``HopfieldLayer`` learns stored patterns and pattern projections (a lookup / prototype memory). Like
+hflayers, the learned patterns pass through LayerNorm and the projections by default; ``*_as_static``
+uses them as they are. With the same weights, every layer matches hflayers (``bench --hflayers``).
 """
 
 from __future__ import annotations
@@ -265,9 +267,14 @@ class Hopfield(nn.Module):
 
 
 class HopfieldPooling(nn.Module):
-    """Pooling over a set (Section 3, ``HopfieldPooling``): ``quantity`` learned static state patterns
-    (init N(0, 0.02), shared over the batch) retrieve from the stored set Y; output (B, quantity * output_size).
-    Other keyword arguments go to :class:`Hopfield`."""
+    """Pooling over a set (Section 3, ``HopfieldPooling``): ``quantity`` learned state patterns (init
+    N(0, 0.02), shared over the batch) retrieve from the stored set Y; output (B, quantity * output_size).
+
+    As in hflayers (default ``state_pattern_as_static=False``) the learned patterns have size
+    ``input_size`` and pass through the state LayerNorm and ``W_Q`` like any state pattern. With
+    ``state_pattern_as_static=True`` they are used as the queries directly: size ``num_heads *
+    hidden_size``, one slice per head (hflayers instead repeats one ``hidden_size`` query over the
+    heads). Other keyword arguments go to :class:`Hopfield`."""
 
     def __init__(
         self,
@@ -276,17 +283,19 @@ class HopfieldPooling(nn.Module):
         output_size: int | None = None,
         num_heads: int = 1,
         quantity: int = 1,
+        state_pattern_as_static: bool = False,
         **kwargs: object,
     ) -> None:
         super().__init__()
         if quantity < 1:
             raise UserError(f"quantity must be >= 1, got {quantity}")
         head_dim = hidden_size or input_size // num_heads
+        state_size = num_heads * head_dim if state_pattern_as_static else input_size
         self.hopfield = Hopfield(
-            num_heads * head_dim, hidden_size=head_dim, output_size=output_size or input_size,
-            num_heads=num_heads, stored_pattern_size=input_size, state_pattern_as_static=True, **kwargs,
+            state_size, hidden_size=head_dim, output_size=output_size or input_size, num_heads=num_heads,
+            stored_pattern_size=input_size, state_pattern_as_static=state_pattern_as_static, **kwargs,
         )  # fmt: skip
-        self.pooling_weights = nn.Parameter(torch.empty(quantity, num_heads * head_dim))
+        self.pooling_weights = nn.Parameter(torch.empty(quantity, state_size))
         nn.init.normal_(self.pooling_weights, mean=0.0, std=0.02)
 
     @property
@@ -319,7 +328,12 @@ class HopfieldPooling(nn.Module):
 class HopfieldLayer(nn.Module):
     """A learned memory (Section 3, ``HopfieldLayer``): the input R queries ``quantity`` learned stored
     patterns (keys) whose learned pattern projections (values) are retrieved; with
-    ``lookup_weights_as_separated=False`` keys and values are tied. Output (B, S, output_size)."""
+    ``lookup_weights_as_separated=False`` keys and values are tied. Output (B, S, output_size).
+
+    As in hflayers (default ``stored_pattern_as_static=False``) the learned patterns have size
+    ``input_size`` and pass through LayerNorm and ``W_K`` (keys) / ``W_V`` (values). With
+    ``stored_pattern_as_static=True`` they are the keys and values themselves (size ``num_heads *
+    hidden_size``, one slice per head). Other keyword arguments go to :class:`Hopfield`."""
 
     def __init__(
         self,
@@ -329,22 +343,25 @@ class HopfieldLayer(nn.Module):
         output_size: int | None = None,
         num_heads: int = 1,
         lookup_weights_as_separated: bool = False,
+        stored_pattern_as_static: bool = False,
         **kwargs: object,
     ) -> None:
         super().__init__()
         if quantity < 1:
             raise UserError(f"quantity must be >= 1, got {quantity}")
         head_dim = hidden_size or input_size // num_heads
+        size = num_heads * head_dim if stored_pattern_as_static else input_size
         self.hopfield = Hopfield(
             input_size, hidden_size=head_dim, output_size=output_size, num_heads=num_heads,
-            stored_pattern_size=num_heads * head_dim, stored_pattern_as_static=True,
-            pattern_projection_as_static=True, **kwargs,
+            stored_pattern_size=size, pattern_projection_size=size,
+            stored_pattern_as_static=stored_pattern_as_static,
+            pattern_projection_as_static=stored_pattern_as_static, **kwargs,
         )  # fmt: skip
-        self.lookup_weights = nn.Parameter(torch.empty(quantity, num_heads * head_dim))
+        self.lookup_weights = nn.Parameter(torch.empty(quantity, size))
         nn.init.normal_(self.lookup_weights, mean=0.0, std=0.02)
         self.target_weights = None
         if lookup_weights_as_separated:
-            self.target_weights = nn.Parameter(torch.empty(quantity, num_heads * head_dim))
+            self.target_weights = nn.Parameter(torch.empty(quantity, size))
             nn.init.normal_(self.target_weights, mean=0.0, std=0.02)
 
     def forward(
@@ -354,18 +371,35 @@ class HopfieldLayer(nn.Module):
         association_mask: torch.Tensor | None = None,
         return_association: bool = False,
     ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
-        """Look up ``state`` (B, S, input_size) ((S, B, .) when not batch first) in the learned memory."""
+        """Look up ``state`` (B, S, input_size) ((S, B, .) when not batch first) in the learned memory.
+
+        Every state pattern queries the same memory, so all B * S of them run as one set against one copy
+        of it: the memory's LayerNorm and projections are computed once, not once per sample (hflayers
+        expands the memory over the batch; the result is the same). ``association_mask`` (S, quantity)
+        or (B * heads, S, quantity) as in :class:`Hopfield`.
+        """
         if state.ndim != 3:
             raise UserError(f"HopfieldLayer expects 3-d state patterns, got shape {tuple(state.shape)}")
-        B = state.shape[0] if self.hopfield.batch_first else state.shape[1]
+        first = self.hopfield.batch_first
+        x = state if first else state.transpose(0, 1)
+        B, S, H, N = x.shape[0], x.shape[1], self.hopfield.num_heads, len(self.lookup_weights)
+        mask = association_mask
+        if mask is not None:
+            if mask.shape == (S, N):
+                mask = mask.repeat(B, 1)
+            elif mask.shape == (B * H, S, N):
+                mask = mask.reshape(B, H, S, N).transpose(0, 1).reshape(H, B * S, N)
+            else:
+                raise UserError(
+                    f"association_mask must have shape {(S, N)} or {(B * H, S, N)}, got {tuple(mask.shape)}"
+                )
         targets = self.lookup_weights if self.target_weights is None else self.target_weights
-        stored, projection = (w.unsqueeze(0).expand(B, -1, -1) for w in (self.lookup_weights, targets))
-        if not self.hopfield.batch_first:
-            stored, projection = stored.transpose(0, 1), projection.transpose(0, 1)
-        return self.hopfield(
-            state,
-            stored,
-            projection,
-            association_mask=association_mask,
-            return_association=return_association,
+        queries, stored, projection = x.reshape(1, B * S, -1), self.lookup_weights[None], targets[None]
+        if not first:
+            queries, stored, projection = (t.transpose(0, 1) for t in (queries, stored, projection))
+        out = self.hopfield(
+            queries, stored, projection, association_mask=mask, return_association=return_association
         )
+        z, association = out if return_association else (out, None)
+        z = z.reshape(B, S, -1) if first else z.reshape(B, S, -1).transpose(0, 1)
+        return (z, association[0].reshape(H, B, S, N).transpose(0, 1)) if return_association else z

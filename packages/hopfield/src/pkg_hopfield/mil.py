@@ -9,16 +9,20 @@ logit:
 - :class:`AttentionMIL`: the (gated) attention pooling of Ilse, Tomczak & Welling (ICML 2018),
   ``a = softmax(w^T (tanh(V h) * sigm(U h)))``, ``z = sum_k a_k h_k``.
 
-Padding of variable-size bags is masked in every pooling.
+Padding of variable-size bags is masked in every pooling. :func:`cross_validate` is the evaluation
+protocol: k-fold CV, nested (hyper-parameters chosen on inner folds of each outer training part) when
+given a grid, so the outer test bags never enter the choice (Appendix A.5).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from sklearn.model_selection import StratifiedKFold
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
@@ -185,24 +189,79 @@ def standardise(train: Bags, test: Bags) -> tuple[Bags, Bags]:
     return apply(train), apply(test)
 
 
+def grid_points(grid: Mapping[str, Sequence[object]]) -> list[dict[str, object]]:
+    """Every combination of a hyper-parameter grid ``{name: candidates}`` (one empty point for ``{}``)."""
+    names = list(grid)
+    return [dict(zip(names, values)) for values in itertools.product(*(grid[n] for n in names))]
+
+
+TRAIN_OPTIONS = ("lr", "batch_size", "weight_decay")  # grid names that go to train_mil, not the model
+
+
+def _fit_score(
+    build: Callable[[dict], nn.Module],
+    point: dict[str, object],
+    train: Bags,
+    test: Bags,
+    *,
+    epochs: int,
+    device: torch.device | str,
+    seed: int,
+    train_kwargs: dict[str, object],
+) -> float:
+    """Train ``build(point)`` on ``train`` (standardised on it), ROC-AUC on ``test``."""
+    train, test = standardise(train, test)
+    torch.manual_seed(seed)
+    options = {**train_kwargs, **{k: v for k, v in point.items() if k in TRAIN_OPTIONS}}
+    model = train_mil(build(point), train, epochs=epochs, device=device, seed=seed, **options)
+    return evaluate(model, test, device)["auc"]
+
+
 def cross_validate(
-    build: Callable[[], nn.Module],
+    build: Callable[[dict], nn.Module],
     bags: Bags,
     train_mask: torch.Tensor,
     *,
     epochs: int,
+    grid: Mapping[str, Sequence[object]] | None = None,
+    inner_folds: int = 5,
     device: torch.device | str = "cpu",
     seed: int = 0,
     **train: object,
-) -> dict[str, float | list[float]]:
-    """k-fold CV over the folds of ``train_mask`` (k, B): train on each fold's training bags (standardised
-    on them), ROC-AUC on its test bags; mean and std over folds."""
+) -> dict[str, object]:
+    """k-fold CV over the folds of ``train_mask`` (k, B), nested when ``grid`` has several points.
+
+    Each outer fold: the hyper-parameters are chosen by stratified ``inner_folds``-fold CV (mean inner
+    ROC-AUC) on the outer training bags only, then a model with them is trained on all outer training
+    bags and scored (ROC-AUC) on the outer test bags, which never enter the choice. ``build(point)``
+    makes a model from a grid point; the names in :data:`TRAIN_OPTIONS` go to :func:`train_mil`.
+    Returns the mean and std of the outer AUCs, the per-fold AUCs and the chosen points.
+    """
     if train_mask.ndim != 2 or train_mask.shape[1] != len(bags.y):
         raise UserError(f"train_mask must have shape (folds, {len(bags.y)}), got {tuple(train_mask.shape)}")
-    aucs = []
+    points = grid_points(grid or {})
+    if len(points) > 1 and inner_folds < 2:
+        raise UserError(f"nested CV needs inner_folds >= 2, got {inner_folds}")
+    aucs, chosen = [], []
     for k, fold in enumerate(train_mask):
-        tr, te = standardise(subset(bags, fold), subset(bags, ~fold))
-        torch.manual_seed(seed * 1000 + k)
-        model = train_mil(build(), tr, epochs=epochs, device=device, seed=seed * 1000 + k, **train)
-        aucs.append(evaluate(model, te, device)["auc"])
-    return {"auc": float(np.mean(aucs)), "auc_std": float(np.std(aucs)), "fold_aucs": aucs}
+        outer_train, outer_test = subset(bags, fold), subset(bags, ~fold)
+        best = points[0]
+        if len(points) > 1:
+            split = StratifiedKFold(inner_folds, shuffle=True, random_state=seed * 1000 + k)
+            inner = [
+                (torch.from_numpy(a), torch.from_numpy(b))
+                for a, b in split.split(np.zeros(len(outer_train.y)), outer_train.y.numpy())
+            ]
+            scores = [
+                np.mean([
+                    _fit_score(build, p, subset(outer_train, a), subset(outer_train, b), epochs=epochs,
+                               device=device, seed=seed * 1000 + k, train_kwargs=train)
+                    for a, b in inner
+                ])
+                for p in points
+            ]  # fmt: skip
+            best = points[int(np.argmax(scores))]
+        aucs.append(_fit_score(build, best, outer_train, outer_test, epochs=epochs, device=device,
+                               seed=seed * 1000 + k, train_kwargs=train))  # fmt: skip
+        chosen.append(best)
+    return {"auc": float(np.mean(aucs)), "auc_std": float(np.std(aucs)), "fold_aucs": aucs, "chosen": chosen}

@@ -54,4 +54,31 @@ def test_regression_seed_fixed_ml100k_auc(data_dir):
 
     preset = PRESETS["ml100k-ctr"]
     _, res = train_model(load_dataset("ml100k", data_dir), preset.model, preset.train, seed=0)
-    assert res.test_auc == pytest.approx(0.7771, abs=0.002)  # grid trial 3 of the README small run
+    assert res.test_auc == pytest.approx(0.7771, abs=0.002)  # README side-by-side table, ours seed 0
+
+
+def test_small_search_is_a_cut_of_the_spec_grid():
+    from pkg_finalmlp import PRESETS
+    from pkg_finalmlp.config import SMALL_GRID, grid, staged
+
+    base = PRESETS["ml100k-ctr"]
+    assert [len(grid(m, base)) for m in ("dnn", "dualmlp", "finalmlp")] == [4, 4, 16]
+    spec_grid = {
+        (p.model.dropout1, p.train.emb_reg, p.model.fs1_context, p.model.heads)
+        for p in grid("finalmlp", base)
+    }
+    for model in ("dnn", "dualmlp", "finalmlp"):
+        stage1 = staged(model, base)
+        assert [(p.model.model, p.model.dropout1, p.model.dropout2) for p in stage1] == [
+            (model, d, d) for d in SMALL_GRID["dropout"]
+        ]
+        assert len(staged(model, base, best=stage1[1])) == (2 if model == "finalmlp" else 0)
+    stage1 = staged("finalmlp", base)
+    stage2 = staged("finalmlp", base, best=stage1[0])  # winner: dropout 0.2, contexts user_id/item_id, K = 2
+    assert {(p.model.dropout1, p.model.fs1_context, p.model.fs2_context, p.model.heads) for p in stage2} == {
+        (0.2, (), (), 2),
+        (0.2, ("user_id",), ("item_id",), 1),
+    }
+    assert {
+        (p.model.dropout1, p.train.emb_reg, p.model.fs1_context, p.model.heads) for p in stage1 + stage2
+    } <= spec_grid

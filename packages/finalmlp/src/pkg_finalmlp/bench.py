@@ -1,8 +1,8 @@
 """Speed: training steps per second and inference rows per second at batch 4096 (issue 4 ``bench``).
 
-One training step = forward, loss (BCE + whole-table embedding L2), backward and an Adam update on a
-batch drawn from the train split; inference = eval-mode forward + sigmoid. Wall-clock medians over
-``repeats`` timed blocks after ``warmup`` untimed steps; CUDA is synchronised around each block.
+One training step = forward, loss (BCE + whole-table embedding L2), backward, gradient clipping and an
+Adam update on a batch drawn from the train split; inference = eval-mode forward + sigmoid. Wall-clock
+medians over ``repeats`` timed blocks after ``warmup`` untimed steps; CUDA is synchronised around each block.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import torch
 from .config import ModelConfig, TrainConfig
 from .data import CTRData
 from .model import CTRModel
-from .training import loss_fn
+from .training import loss_fn, make_optimizer
 
 BATCH = 4096
 
@@ -41,7 +41,7 @@ def bench_model(
     """``{"train_steps_per_s", "ms_per_step", "infer_rows_per_s"}`` for one model configuration."""
     torch.manual_seed(0)
     model = CTRModel(data.fields, model_cfg).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=train_cfg.lr)
+    optimizer = make_optimizer(model, train_cfg)
     n = len(data.y["train"])
     idx = torch.randint(0, n, (steps, batch))
     xs, ys = data.x["train"][idx].to(device), data.y["train"][idx].to(device)
@@ -51,6 +51,8 @@ def bench_model(
             loss = loss_fn(model, xs[i], ys[i], train_cfg)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
+            if train_cfg.max_grad_norm is not None:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), train_cfg.max_grad_norm)
             optimizer.step()
 
     def infer_block() -> None:

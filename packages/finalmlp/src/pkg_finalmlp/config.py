@@ -143,16 +143,55 @@ SMALL_GRID: dict[str, Any] = {
 }
 
 
+def variant(
+    base: Preset,
+    model: str,
+    dropout: float | None = None,
+    emb_reg: float | None = None,
+    contexts: tuple[tuple[str, ...], tuple[str, ...]] | None = None,
+    heads: int | None = None,
+) -> Preset:
+    """``base`` as ``model`` with the grid's knobs changed (``None``: keep ``base``'s value)."""
+    m, t = base.model, base.train
+    fs1, fs2 = contexts if contexts is not None else (m.fs1_context, m.fs2_context)
+    d = m.dropout1 if dropout is None else dropout
+    model_cfg = replace(
+        m,
+        model=model,
+        dropout1=d,
+        dropout2=m.dropout2 if dropout is None else dropout,
+        fs1_context=fs1,
+        fs2_context=fs2,
+        heads=m.heads if heads is None else heads,
+    )
+    return Preset(model_cfg, t if emb_reg is None else replace(t, emb_reg=emb_reg))  # fmt: skip
+
+
 def grid(model: str, base: Preset) -> list[Preset]:
-    """Every configuration of :data:`SMALL_GRID` for ``model``, built on ``base``."""
-    out = []
-    contexts = SMALL_GRID["contexts"] if model == "finalmlp" else (((), ()),)
-    heads = SMALL_GRID["heads"] if model == "finalmlp" else (base.model.heads,)
-    for dropout in SMALL_GRID["dropout"]:
-        for emb_reg in SMALL_GRID["emb_reg"]:
-            for fs1, fs2 in contexts:
-                for k in heads:
-                    m = replace(base.model, model=model, dropout1=dropout, dropout2=dropout,
-                                fs1_context=fs1, fs2_context=fs2, heads=k)  # fmt: skip
-                    out.append(Preset(m, replace(base.train, emb_reg=emb_reg)))
-    return out
+    """Every configuration of :data:`SMALL_GRID` for ``model``, built on ``base`` (24 over the 3 models)."""
+    contexts = SMALL_GRID["contexts"] if model == "finalmlp" else (None,)
+    heads = SMALL_GRID["heads"] if model == "finalmlp" else (None,)
+    return [
+        variant(base, model, dropout, emb_reg, ctx, k)
+        for dropout in SMALL_GRID["dropout"]
+        for emb_reg in SMALL_GRID["emb_reg"]
+        for ctx in contexts
+        for k in heads
+    ]
+
+
+def staged(model: str, base: Preset, best: Preset | None = None) -> list[Preset]:
+    """The budget search of ``--scale small``: a cut of :func:`grid` (spec grid, 24 trials -> 8).
+
+    Stage 1 (``best=None``): every model over the grid's dropouts, at ``base``'s emb-reg, contexts and
+    heads. Stage 2 (FinalMLP only, ``best`` = the stage-1 winner): the winner with the other context
+    choice, and the winner with the other head counts, one knob at a time.
+    """
+    if best is None:
+        return [variant(base, model, dropout=d) for d in SMALL_GRID["dropout"]]
+    if model != "finalmlp":
+        return []
+    now = (best.model.fs1_context, best.model.fs2_context)
+    return [variant(best, model, contexts=c) for c in SMALL_GRID["contexts"] if c != now] + [
+        variant(best, model, heads=k) for k in SMALL_GRID["heads"] if k != best.model.heads
+    ]

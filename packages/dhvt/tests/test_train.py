@@ -68,6 +68,7 @@ def test_regression_smoke_loss():
     assert res["train_loss"] == pytest.approx(2.3093, abs=2e-3)
 
 
+@pytest.mark.slow
 @pytest.mark.data
 def test_regression_micro_cifar_subset(data_dir):
     """Spec: the micro DHVT, one epoch on 512 CIFAR-subset images, seed 0: a stored train loss."""

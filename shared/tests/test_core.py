@@ -161,6 +161,7 @@ def test_app_reproduce_runs_and_passes_package_options(tmp_path, capsys):
     import json
 
     from pkg_shared.cli import App, Paper
+    from pkg_shared.testing import read_results, run_folder
 
     seen = []
 
@@ -182,10 +183,9 @@ def test_app_reproduce_runs_and_passes_package_options(tmp_path, capsys):
     code = app.main(["reproduce", "--seeds", "2", "--with-extra", "--out", str(tmp_path), "--quiet"])
     assert code == 0
     assert seen == [(0, {"with_extra": True, "steps": 7}), (1, {"with_extra": True, "steps": 7})]
-    (results,) = tmp_path.glob("toy/*/results.json")
-    data = json.loads(results.read_text())
+    data = read_results(tmp_path, "toy")
     assert data["measured"]["acc"] == pytest.approx(0.55) and data["claims"][0]["holds"] is False
-    config = json.loads((results.parent / "config.json").read_text())
+    config = json.loads((run_folder(tmp_path, "toy") / "config.json").read_text())
     assert config["options"] == {"with_extra": True, "steps": 7}
     assert app.main(["reproduce", "--out", str(tmp_path), "--strict", "--quiet"]) == 1
     assert app.main(["reproduce", "--no-such-option"]) == 2

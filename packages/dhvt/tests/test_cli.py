@@ -6,6 +6,7 @@ import pytest
 from PIL import Image
 
 from pkg_dhvt.cli import main
+from pkg_shared.testing import read_results
 
 
 def test_smoke_reproduce(run_cli, tmp_path):
@@ -13,8 +14,7 @@ def test_smoke_reproduce(run_cli, tmp_path):
         main, "reproduce", "--scale", "smoke", "--out", tmp_path, "--quiet", "--device", "cpu"
     )
     assert code == 0, err
-    (run,) = (tmp_path / "dhvt").iterdir()
-    results = json.loads((run / "results.json").read_text())
+    results = read_results(tmp_path, "dhvt")
     holds = {c["id"]: c["holds"] for c in results["claims"]}
     assert holds["params_match_paper"] is True and holds["params_cifar_exact"] is True
     assert holds["dhvt_beats_vit"] is None and holds["cifar100_dhvt_s_p2"] is None
@@ -112,6 +112,5 @@ def test_small_reproduce(run_cli, tmp_path, data_dir):
         "cpu",
     )
     assert code == 0, err
-    (run,) = (tmp_path / "dhvt").iterdir()
-    results = json.loads((run / "results.json").read_text())
+    results = read_results(tmp_path, "dhvt")
     assert all(c["holds"] is not None for c in results["claims"] if c["id"] != "cifar100_dhvt_s_p2")

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from pkg_din.cli import main
+from pkg_shared.testing import read_results, run_folder
 
 TINY = ["--data", "synthetic", "--max-users", "60", "--emb", "4", "--mlp", "8", "--max-hist", "10"]
 TRAIN = [*TINY, "--epochs", "1", "--batch", "64", "--optim", "adam", "--lr", "0.01", "--quiet"]
@@ -27,8 +28,8 @@ def test_smoke_reproduce_without_data_root(run_cli, tmp_path):
         tmp_path,
     )
     assert code == 0, err
-    (run,) = (tmp_path / "din").iterdir()
-    results = json.loads((run / "results.json").read_text())
+    run = run_folder(tmp_path, "din")
+    results = read_results(tmp_path, "din")
     claims = {c["id"]: c for c in results["claims"]}
     assert claims["gauc-definition"]["holds"] is True
     assert claims["din-beats-pooling"]["holds"] is None  # judged from --scale small
@@ -139,7 +140,6 @@ def test_reproduce_small(run_cli, tmp_path, data_dir):
         data_dir,
     )
     assert code == 0, err
-    (run,) = (tmp_path / "din").iterdir()
-    claims = {c["id"]: c for c in json.loads((run / "results.json").read_text())["claims"]}
+    claims = {c["id"]: c for c in read_results(tmp_path, "din")["claims"]}
     assert all(c["holds"] is not None for c in claims.values() if not c["id"].startswith("amazon"))
     assert claims["din-beats-pooling"]["holds"] and claims["ml100k-din-vs-base"]["holds"]

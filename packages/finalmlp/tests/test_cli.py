@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from pkg_finalmlp.cli import main
+from pkg_shared.testing import read_results, run_folder
 
 TINY = ["--data", "synthetic", "--n-synthetic", "3000", "--mlp1", "16", "--mlp2", "8", "--fs-hidden", "8",
         "--heads", "2", "--batch", "256", "--epochs", "2", "--quiet"]  # fmt: skip
@@ -14,8 +15,8 @@ def test_smoke_reproduce_writes_the_run_folder(run_cli, tmp_path):
         main, "reproduce", "--scale", "smoke", "--out", tmp_path, "--quiet", "--device", "cpu"
     )
     assert code == 0, err
-    (run,) = (tmp_path / "finalmlp").iterdir()
-    results = json.loads((run / "results.json").read_text())
+    run = run_folder(tmp_path, "finalmlp")
+    results = read_results(tmp_path, "finalmlp")
     claims = {c["id"]: c for c in results["claims"]}
     assert claims["gate-identity-at-init"]["holds"] is True
     assert claims["finalmlp-vs-dualmlp"]["holds"] is None and claims["criteo-finalmlp-auc"]["holds"] is None
@@ -95,8 +96,7 @@ def test_missing_ml100k_leaves_claims_not_run(run_cli, tmp_path, monkeypatch):
     ]
     code, out, err = run_cli(main, *argv)
     assert code == 0, err
-    (run,) = (tmp_path / "finalmlp").iterdir()
-    claims = {c["id"]: c for c in json.loads((run / "results.json").read_text())["claims"]}
+    claims = {c["id"]: c for c in read_results(tmp_path, "finalmlp")["claims"]}
     assert claims["finalmlp-vs-dnn"]["holds"] is None and "ml-100k.inter" in claims["finalmlp-vs-dnn"]["note"]
 
 
@@ -123,8 +123,7 @@ def test_reproduce_small_protocol_end_to_end_on_ml100k(run_cli, tmp_path, monkey
     ]
     code, out, err = run_cli(main, *argv)
     assert code == 0, err
-    (run,) = (tmp_path / "finalmlp").iterdir()
-    results = json.loads((run / "results.json").read_text())
+    results = read_results(tmp_path, "finalmlp")
     claims = {c["id"]: c for c in results["claims"]}
     assert claims["finalmlp-vs-dnn"]["holds"] is not None and claims["tuned-auc-range"]["holds"] is not None
     assert len(results["measured"]["grid_trials"]) == 3 and "ml100k_wo_fs_auc" in results["measured"]
@@ -148,8 +147,7 @@ def test_small_reproduce_one_seed_judges_the_ml100k_claims(run_cli, tmp_path, da
     ]
     code, out, err = run_cli(main, *argv)
     assert code == 0, err
-    (run,) = (tmp_path / "finalmlp").iterdir()
-    results = json.loads((run / "results.json").read_text())
+    results = read_results(tmp_path, "finalmlp")
     claims = {c["id"]: c for c in results["claims"]}
     assert claims["gate-identity-at-init"]["holds"] is True
     assert all(

@@ -4,14 +4,15 @@ import pytest
 import torch
 
 from pkg_hopfield.cli import main
+from pkg_shared.testing import read_results, run_folder
 
 
 def test_smoke_reproduce_writes_the_run_folder(run_cli, tmp_path):
     code, out, err = run_cli(main, "reproduce", "--scale", "smoke", "--out", tmp_path, "--quiet", "--device", "cpu",
                              "--data-dir", tmp_path)  # fmt: skip
     assert code == 0, err
-    (run,) = (tmp_path / "hopfield").iterdir()
-    results = json.loads((run / "results.json").read_text())
+    run = run_folder(tmp_path, "hopfield")
+    results = read_results(tmp_path, "hopfield")
     claims = {c["id"]: c for c in results["claims"]}
     for cid in ("one-step-retrieval", "energy-monotone", "low-beta-global-average", "metastable-states"):
         assert claims[cid]["holds"] is True, cid
@@ -96,8 +97,7 @@ def test_reproduce_small(run_cli, tmp_path, data_dir):
     code, out, err = run_cli(main, "reproduce", "--scale", "small", "--out", tmp_path, "--quiet", "--device", "cpu",
                              "--data-dir", data_dir)  # fmt: skip
     assert code == 0, err
-    (run,) = (tmp_path / "hopfield").iterdir()
-    claims = {c["id"]: c for c in json.loads((run / "results.json").read_text())["claims"]}
+    claims = {c["id"]: c for c in read_results(tmp_path, "hopfield")["claims"]}
     assert all(c["holds"] is not None for c in claims.values())
     for cid in ("one-step-retrieval", "classical-collapse", "energy-monotone", "high-beta-single-patterns",
                 "low-beta-global-average", "mil-bits-hopfield", "mil-bits-vs-mean"):  # fmt: skip

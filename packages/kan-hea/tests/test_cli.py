@@ -4,6 +4,7 @@ import pytest
 
 from pkg_kan_hea.cli import main
 from pkg_kan_hea.pipeline import pykan_available
+from pkg_shared.testing import read_results
 
 
 def test_smoke_reproduce_end_to_end(run_cli, tmp_path):
@@ -11,8 +12,7 @@ def test_smoke_reproduce_end_to_end(run_cli, tmp_path):
                              "--data-dir", tmp_path / "empty", "--with-pykan")  # fmt: skip
     assert code == 0, err
     assert ("--with-pykan skipped: pykan is not installed" in err) != pykan_available()
-    (run,) = (tmp_path / "kan-hea").iterdir()
-    results = json.loads((run / "results.json").read_text())
+    results = read_results(tmp_path, "kan-hea")
     claims = {c["id"]: c for c in results["claims"]}
     assert claims["carbide-f1"]["holds"] is None and "grid-update-preserves" in claims
     assert isinstance(claims["grid-update-preserves"]["measured"], float)
@@ -112,8 +112,7 @@ def test_small_reproduce_judges_every_claim(run_cli, tmp_path, data_dir):
     ]
     code, out, err = run_cli(main, *argv)
     assert code == 0, err
-    (run,) = (tmp_path / "kan-hea").iterdir()
-    claims = json.loads((run / "results.json").read_text())["claims"]
+    claims = read_results(tmp_path, "kan-hea")["claims"]
     assert len(claims) == 6 and all(c["holds"] is not None for c in claims)
 
 

@@ -6,6 +6,7 @@ import torch
 from pkg_layernorm.cli import main
 from pkg_layernorm.data import image_split
 from pkg_layernorm.invariance import PAPER_TABLE
+from pkg_shared.testing import read_results, run_folder
 
 
 def test_smoke_reproduce_writes_the_run_folder(run_cli, tmp_path):
@@ -13,8 +14,8 @@ def test_smoke_reproduce_writes_the_run_folder(run_cli, tmp_path):
         main, "reproduce", "--scale", "smoke", "--out", tmp_path, "--quiet", "--device", "cpu"
     )
     assert code == 0, err
-    (run,) = (tmp_path / "layernorm").iterdir()
-    results = json.loads((run / "results.json").read_text())
+    run = run_folder(tmp_path, "layernorm")
+    results = read_results(tmp_path, "layernorm")
     claims = {c["id"]: c for c in results["claims"]}
     assert claims["invariance-table"]["holds"] is True and claims["implicit-lr-decay"]["holds"] is True
     assert claims["ln-batch4-accuracy"]["holds"] is None  # judged from --scale small
@@ -86,8 +87,7 @@ def test_missing_dataset_leaves_claims_not_run(run_cli, tmp_path):
     argv = ["reproduce", "--scale", "smoke", "--dataset", "fashion-mnist-subset", "--data-dir", tmp_path]
     code, out, err = run_cli(main, *argv, "--out", tmp_path, "--quiet")
     assert code == 0, err
-    (run,) = (tmp_path / "layernorm").iterdir()
-    claims = {c["id"]: c for c in json.loads((run / "results.json").read_text())["claims"]}
+    claims = {c["id"]: c for c in read_results(tmp_path, "layernorm")["claims"]}
     assert claims["ln-batch4-accuracy"]["holds"] is None
 
 
@@ -111,6 +111,5 @@ def test_smoke_reproduce_on_real_mnist(run_cli, tmp_path, data_dir):
     argv = ["reproduce", "--scale", "smoke", "--dataset", "mnist-t10k", "--data-dir", data_dir]
     code, _, err = run_cli(main, *argv, "--out", tmp_path, "--quiet")
     assert code == 0, err
-    (run,) = (tmp_path / "layernorm").iterdir()
-    measured = json.loads((run / "results.json").read_text())["measured"]
+    measured = read_results(tmp_path, "layernorm")["measured"]
     assert measured["accuracy_ln_b128"] > 50.0  # 784-100-100-10 after 2 epochs on 256 images

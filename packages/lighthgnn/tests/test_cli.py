@@ -1,9 +1,8 @@
-import json
-
 import pytest
 import torch
 
 from pkg_lighthgnn.cli import main
+from pkg_shared.testing import read_results, run_folder
 
 
 def test_smoke_reproduce_writes_the_run_folder(run_cli, tmp_path):
@@ -11,8 +10,8 @@ def test_smoke_reproduce_writes_the_run_folder(run_cli, tmp_path):
         main, "reproduce", "--scale", "smoke", "--out", tmp_path, "--quiet", "--device", "cpu"
     )
     assert code == 0, err
-    (run,) = (tmp_path / "lighthgnn").iterdir()
-    results = json.loads((run / "results.json").read_text())
+    run = run_folder(tmp_path, "lighthgnn")
+    results = read_results(tmp_path, "lighthgnn")
     measured = results["measured"]
     for model in ("teacher", "mlp", "light_hgnn", "light_hgnnp"):
         assert 0 <= measured[f"synthetic/{model}/accuracy"] <= 100
@@ -39,8 +38,7 @@ def test_missing_real_data_leaves_claims_not_run(run_cli, tmp_path):
     ]
     code, _, err = run_cli(main, *argv, "--quiet")
     assert code == 0, err
-    (run,) = (tmp_path / "lighthgnn").iterdir()
-    measured = json.loads((run / "results.json").read_text())["measured"]
+    measured = read_results(tmp_path, "lighthgnn")["measured"]
     assert "not found" in measured["cc-cora/light_hgnn_minus_teacher"]["reason"]
 
 

@@ -1,8 +1,7 @@
-import json
-
 import pytest
 
 from pkg_pdlt.cli import main
+from pkg_shared.testing import read_results, run_folder
 
 
 def test_smoke_reproduce_end_to_end(run_cli, tmp_path):
@@ -10,8 +9,8 @@ def test_smoke_reproduce_end_to_end(run_cli, tmp_path):
         main, "reproduce", "--scale", "smoke", "--out", tmp_path, "--quiet", "--device", "cpu"
     )
     assert code == 0, err
-    (run,) = (tmp_path / "pdlt").iterdir()
-    results = json.loads((run / "results.json").read_text())
+    run = run_folder(tmp_path, "pdlt")
+    results = read_results(tmp_path, "pdlt")
     claims = {c["id"]: c for c in results["claims"]}
     for cid in (
         "tanh-lK-half",
@@ -85,8 +84,7 @@ def test_small_reproduce(run_cli, tmp_path):
         main, "reproduce", "--scale", "small", "--out", tmp_path, "--quiet", "--device", "cpu"
     )
     assert code == 0, err
-    (run,) = (tmp_path / "pdlt").iterdir()
-    claims = {c["id"]: c for c in json.loads((run / "results.json").read_text())["claims"]}
+    claims = {c["id"]: c for c in read_results(tmp_path, "pdlt")["claims"]}
     assert all(c["holds"] is not None for c in claims.values())
     for cid in (
         "tanh-criticality",

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from pkg_quantization.cli import main
+from pkg_shared.testing import read_results, run_folder
 
 
 @pytest.fixture(scope="module")
@@ -18,8 +19,8 @@ def test_smoke_reproduce_writes_the_run_folder(run_cli, tmp_path):
         main, "reproduce", "--scale", "smoke", "--out", tmp_path, "--quiet", "--device", "cpu"
     )
     assert code == 0, err
-    (run,) = (tmp_path / "quantization").iterdir()
-    results = json.loads((run / "results.json").read_text())
+    run = run_folder(tmp_path, "quantization")
+    results = read_results(tmp_path, "quantization")
     claims = {c["id"]: c for c in results["claims"]}
     assert claims["fakequant-bit-exact"]["holds"] is True and claims["integer-only-linear"]["holds"] is True
     assert claims["2-per-channel"]["holds"] is None  # judged from --scale small
@@ -118,8 +119,7 @@ def test_missing_dataset_is_named_and_claims_not_run(run_cli, tmp_path):
     argv = ["reproduce", "--scale", "smoke", "--dataset", "fashion-mnist-subset", "--data-dir", tmp_path]
     code, out, err = run_cli(main, *argv, "--out", tmp_path, "--quiet")
     assert code == 0, err
-    (run,) = (tmp_path / "quantization").iterdir()
-    claims = {c["id"]: c for c in json.loads((run / "results.json").read_text())["claims"]}
+    claims = {c["id"]: c for c in read_results(tmp_path, "quantization")["claims"]}
     assert claims["1-int8-ptq"]["holds"] is None and claims["fakequant-bit-exact"]["holds"] is True
 
 
@@ -170,6 +170,5 @@ def test_small_reproduce_on_fashion(run_cli, tmp_path, data_dir):
     ]
     code, out, err = run_cli(main, *argv, "--out", tmp_path, "--quiet")
     assert code == 0, err
-    (run,) = (tmp_path / "quantization").iterdir()
-    measured = json.loads((run / "results.json").read_text())["measured"]
+    measured = read_results(tmp_path, "quantization")["measured"]
     assert measured["fp32"] > 80.0

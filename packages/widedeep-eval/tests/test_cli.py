@@ -2,6 +2,7 @@ import json
 
 import pytest
 
+from pkg_shared.testing import read_results
 from pkg_widedeep_eval.cli import main
 
 PAIRS = [
@@ -36,8 +37,7 @@ def one_line(err):
 def test_smoke_reproduce(run_cli, tmp_path):
     code, out, err = run_cli(main, "reproduce", "--scale", "smoke", "--out", tmp_path, "--quiet")
     assert code == 0, err
-    (run,) = (tmp_path / "widedeep-eval").iterdir()
-    results = json.loads((run / "results.json").read_text())
+    results = read_results(tmp_path, "widedeep-eval")
     holds = {c["id"]: c["holds"] for c in results["claims"]}
     assert holds["calls_exact"] and holds["swap_cancels_position_bias"] and holds["cache_resume"]
     assert holds["kappa_gain"] is None

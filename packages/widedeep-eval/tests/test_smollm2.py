@@ -1,10 +1,10 @@
 """The real offline model (slow; skipped without the 'local' extra or without `fetch-model smollm2`)."""
 
 import importlib.util
-import json
 
 import pytest
 
+from pkg_shared.testing import read_results
 from pkg_widedeep_eval.cli import main
 from pkg_widedeep_eval.models import smollm2_path
 
@@ -33,8 +33,7 @@ def test_reproduce_small(run_cli, tmp_path, data_dir):
         main, "reproduce", "--scale", "small", "--data-dir", data_dir, "--out", tmp_path, "--quiet"
     )
     assert code == 0, err
-    (run,) = (tmp_path / "widedeep-eval").iterdir()
-    claims = {c["id"]: c for c in json.loads((run / "results.json").read_text())["claims"]}
+    claims = {c["id"]: c for c in read_results(tmp_path, "widedeep-eval")["claims"]}
     assert all(c["holds"] is not False for c in claims.values()), claims
     assert claims["stub_accuracy_llmeval2"]["holds"] is True
 

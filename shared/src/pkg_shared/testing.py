@@ -11,9 +11,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -80,6 +82,18 @@ def data_dir() -> Path:
     if root is None:
         pytest.skip(f"no data root (set ${ENV_VAR})")
     return root
+
+
+def run_folder(out: str | Path, slug: str) -> Path:
+    """The one run folder that ``reproduce --out <out>`` wrote under ``<out>/<slug>/``."""
+    runs = sorted(Path(out, slug).glob("*/results.json"))
+    assert len(runs) == 1, f"expected one run with results.json under {Path(out, slug)}, found {len(runs)}"
+    return runs[0].parent
+
+
+def read_results(out: str | Path, slug: str) -> dict[str, Any]:
+    """The ``results.json`` of that run (see :func:`run_folder`)."""
+    return json.loads((run_folder(out, slug) / "results.json").read_text())
 
 
 @pytest.fixture

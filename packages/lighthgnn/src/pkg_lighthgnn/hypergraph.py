@@ -14,6 +14,7 @@ hyperedge degrees ``D_e = diag(1^T H)`` (all hyperedge weights 1).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import dhg
@@ -24,6 +25,10 @@ import torch
 from pkg_shared.errors import UserError
 
 Hyperedges = list[list[int]]
+
+# dhg builds its sparse incidence with torch.sparse_coo_tensor from indices it has just made itself; torch then
+# warns, once per process, that invariant checks are off. The message says nothing a user can act on.
+warnings.filterwarnings("ignore", message="Sparse invariant checks are implicitly disabled")
 
 
 class HypergraphError(UserError):

@@ -155,3 +155,26 @@ def test_readme_catalogue_matches_packages():
     assert catalogue.render(text) == text, "README.md catalogue is stale: run python tools/catalogue.py"
     for slug in SLUGS:
         assert f"(packages/{slug}/)" in text
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_one_version_source(slug):
+    """The version lives in the package metadata only (``__version__`` reads it)."""
+    init = (ROOT / "packages" / slug / "src" / module_of(slug) / "__init__.py").read_text()
+    assert not re.search(r"__version__\s*=\s*['\"]", init), (
+        "read the version with pkg_shared.package.version_of"
+    )
+    assert importlib.import_module(module_of(slug)).__version__ == pyproject(slug)["project"]["version"]
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_pypi_page_ready(slug):
+    """A package README is its PyPI page: no ../shared paths; LICENSE, classifiers, URLs, authors, py.typed."""
+    text = readme(slug)
+    assert "../shared" not in text, "the PyPI page cannot link ../shared: name the layout and public source"
+    folder = ROOT / "packages" / slug
+    assert (folder / "LICENSE").is_file()
+    assert (folder / "src" / module_of(slug) / "py.typed").is_file()
+    project = pyproject(slug)["project"]
+    for key in ("classifiers", "urls", "authors"):
+        assert project.get(key), f"[project] {key} missing"

@@ -1,29 +1,57 @@
-"""Render the README's package catalogue from each package's ``[tool.pkg-zoo]`` table.
+"""Render the README catalogue and each package README's results table from the committed results.
 
-    python tools/catalogue.py          # rewrite the table in README.md
-    python tools/catalogue.py --check  # exit 1 when README.md is out of date (a repository test does this)
+    python tools/catalogue.py                       # rewrite README.md's catalogue and every package's results block
+    python tools/catalogue.py --check               # exit 1 when any of them is out of date (a repository test does this)
+    python tools/catalogue.py install SLUG RESULTS  # copy a run's results.json to packages/SLUG/results/small.json
 
-Each ``packages/<slug>/pyproject.toml`` carries::
+The numbers come from ``packages/<slug>/results/small.json``: the ``results.json`` of the package's latest
+``reproduce --scale small`` CPU run (``nox -s claims`` refreshes them all). No result number is typed by
+hand. Each ``packages/<slug>/pyproject.toml`` carries::
 
     [tool.pkg-zoo]
     paper = "Layer Normalization (Ba, Kiros, Hinton 2016)"
     task = "normalisation layers"
-    result = "what `reproduce --scale small` measured, in a few words"
     status = "complete"   # or "partial", "scaffold"
+
+    [tool.pkg-zoo.headline]   # optional: measured values shown in the catalogue row, label = metric
+    "LN - BN acc, batch 4" = "ln_minus_bn_acc_b4"
 """
 
 from __future__ import annotations
 
+import json
+import shutil
 import sys
 import tomllib
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 START, END = "<!-- catalogue:start -->", "<!-- catalogue:end -->"
-FIELDS = ("paper", "task", "result", "status")
+RESULTS_START, RESULTS_END = "<!-- results:start -->", "<!-- results:end -->"
+FIELDS = ("paper", "task", "status")
+RESULTS_FILE = Path("results") / "small.json"
 
 
-def rows(root: Path = ROOT) -> list[dict[str, str]]:
+class ResultsError(Exception):
+    """A results file that cannot be used (does not parse, lacks keys)."""
+
+
+def load_results(path: Path) -> dict[str, Any] | None:
+    """The committed results of a package, None when it has none yet."""
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ResultsError(f"{path}: not valid JSON ({e})") from None
+    missing = {"package", "scale", "seeds", "device", "claims", "summary"} - set(data)
+    if missing:
+        raise ResultsError(f"{path}: lacks {sorted(missing)}")
+    return data
+
+
+def rows(root: Path = ROOT) -> list[dict[str, Any]]:
     out = []
     for pyproject in sorted(root.glob("packages/*/pyproject.toml")):
         meta = tomllib.loads(pyproject.read_text())
@@ -31,15 +59,144 @@ def rows(root: Path = ROOT) -> list[dict[str, str]]:
         missing = [f for f in FIELDS if not zoo.get(f)]
         if missing:
             raise SystemExit(f"{pyproject}: [tool.pkg-zoo] lacks {missing}")
-        out.append({"package": meta["project"]["name"], "slug": pyproject.parent.name, **zoo})
+        results = load_results(pyproject.parent / RESULTS_FILE)
+        out.append(
+            {"package": meta["project"]["name"], "slug": pyproject.parent.name, "results": results, **zoo}
+        )
     return out
 
 
+def fmt(v: Any) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    if isinstance(v, (list, tuple)) and len(v) == 2:
+        return f"[{fmt(v[0])}, {fmt(v[1])}]"
+    return str(v)
+
+
+def measured(claim: dict[str, Any]) -> str:
+    value, std, n = claim.get("measured"), claim.get("std"), claim.get("n", 1)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and std is not None and n and n > 1:
+        return f"{fmt(value)} ± {std:.2g} (n={n})"
+    return fmt(value)
+
+
+def verdict(claim: dict[str, Any]) -> str:
+    if claim.get("kind") == "expect":
+        return {True: "in range", False: "outside", None: "not run"}[claim.get("in_range")]
+    return {True: "holds", False: "**fails**", None: "not run"}[claim.get("holds")]
+
+
+def wall(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    minutes, s = divmod(round(seconds), 60)
+    return f"{minutes} min {s} s" if minutes else f"{s} s"
+
+
+def counts(results: dict[str, Any]) -> str:
+    s = results["summary"]
+    text = f"{s['hold']} of {s['paper']} paper claims hold ({s['fail']} fail, {s['not_run']} not run)"
+    if s.get("checks"):
+        text += f"; checks {s['checks_pass']} of {s['checks']} pass"
+    return text
+
+
+def _cell(text: Any) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def results_block(results: dict[str, Any] | None, slug: str) -> str:
+    """The README's results section body, rendered from ``results/small.json``."""
+    if results is None:
+        return (
+            "No results yet: run `nox -s claims` (or `pkg-{slug} reproduce`) and commit `results/small.json`."
+        )
+    env = results.get("env", {})
+    load = (results.get("load") or {}).get("before")
+    machine = (
+        f"{env.get('platform', '?')}, {env.get('cpu_count', '?')} CPUs, "
+        f"python {env.get('python', '?')}, torch {env.get('torch', '?')}"
+    )
+    lines = [
+        f"Generated from [`results/small.json`](results/small.json) (`pkg-{slug} reproduce --scale small`,"
+        f" version {results.get('version', '?')}, {results.get('date', '?')}, commit {str(env.get('git_sha') or '?')[:10]}).",
+        "",
+        f"- dataset **{results.get('dataset')}**, scale **{results['scale']}**, seeds {results['seeds']},"
+        f" device {results['device']}, {results.get('threads') or 'default'} thread(s)",
+        f"- machine: {machine}; load average before the run {load}; wall time {wall(results.get('wall_seconds'))}",
+        f"- **{counts(results)}**",
+        "",
+        "| kind | claim | where | paper | measured (mean ± sd over seeds) | rule | verdict | basis / note |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    order = {"paper": 0, "check": 1, "expect": 2}
+    for c in sorted(results["claims"], key=lambda c: order.get(c.get("kind", "paper"), 3)):
+        notes = [c.get("basis") or "", c.get("note") or ""]
+        if c.get("dataset"):
+            notes.insert(0, f"dataset {c['dataset']}")
+        if c.get("post_hoc"):
+            notes.append(f"**post hoc:** {c['post_hoc']}")
+        lines.append(
+            "| "
+            + " | ".join(
+                _cell(x)
+                for x in (
+                    c.get("kind", "paper"),
+                    f"`{c['id']}`: {c['text']}",
+                    c.get("where", ""),
+                    fmt(c.get("paper_value")),
+                    measured(c),
+                    f"`{c.get('rule', '')}`",
+                    verdict(c),
+                    "; ".join(n for n in notes if n),
+                )
+            )
+            + " |"
+        )
+    return "\n".join(lines)
+
+
+def render_package_readme(text: str, slug: str, results: dict[str, Any] | None) -> str:
+    if RESULTS_START not in text or RESULTS_END not in text:
+        raise SystemExit(f"packages/{slug}/README.md lacks the markers {RESULTS_START} ... {RESULTS_END}")
+    head, rest = text.split(RESULTS_START, 1)
+    _, tail = rest.split(RESULTS_END, 1)
+    return f"{head}{RESULTS_START}\n{results_block(results, slug)}\n{RESULTS_END}{tail}"
+
+
+def result_cell(row: dict[str, Any]) -> str:
+    results = row["results"]
+    if results is None:
+        return "no results yet"
+    parts = []
+    means, stds = results.get("measured", {}), results.get("std", {})
+    for label, metric in row.get("headline", {}).items():
+        value = means.get(metric)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            sd = stds.get(metric)
+            parts.append(
+                f"{label} {fmt(value)}" + (f" ± {sd:.2g}" if sd and len(results["seeds"]) > 1 else "")
+            )
+    n = len(results["seeds"])
+    parts.append(
+        f"{results.get('dataset')}, {n} seed{'s' * (n != 1)}, {results['device']}, {wall(results.get('wall_seconds'))}"
+    )
+    return f"**{counts(results)}**; " + "; ".join(parts)
+
+
 def table(root: Path = ROOT) -> str:
-    lines = ["| package | paper | task | small-scale result | status |", "|---|---|---|---|---|"]
+    lines = [
+        "| package | paper | task | small-scale result (from results/small.json) | status |",
+        "|---|---|---|---|---|",
+    ]
     for r in rows(root):
         link = f"[{r['package']}](packages/{r['slug']}/)"
-        lines.append(f"| {link} | {r['paper']} | {r['task']} | {r['result']} | {r['status']} |")
+        lines.append(f"| {link} | {r['paper']} | {r['task']} | {_cell(result_cell(r))} | {r['status']} |")
     return "\n".join(lines)
 
 
@@ -51,17 +208,63 @@ def render(readme: str, root: Path = ROOT) -> str:
     return f"{head}{START}\n{table(root)}\n{END}{tail}"
 
 
+def stale(root: Path = ROOT) -> list[Path]:
+    """Files whose generated parts differ from what the committed results give (rewritten unless checking)."""
+    out = []
+    readme = root / "README.md"
+    if render(readme.read_text(), root) != readme.read_text():
+        out.append(readme)
+    for r in rows(root):
+        path = root / "packages" / r["slug"] / "README.md"
+        text = path.read_text()
+        if render_package_readme(text, r["slug"], r["results"]) != text:
+            out.append(path)
+    return out
+
+
+def write_all(root: Path = ROOT) -> None:
+    readme = root / "README.md"
+    readme.write_text(render(readme.read_text(), root))
+    for r in rows(root):
+        path = root / "packages" / r["slug"] / "README.md"
+        path.write_text(render_package_readme(path.read_text(), r["slug"], r["results"]))
+
+
+def install(slug: str, source: Path, root: Path = ROOT) -> Path:
+    """Copy a run's ``results.json`` (a file or a run folder) to ``packages/<slug>/results/small.json``."""
+    source = source / "results.json" if source.is_dir() else source
+    data = load_results(source)
+    if data is None:
+        raise SystemExit(f"no results at {source}")
+    if data["scale"] != "small":
+        raise SystemExit(f"{source}: scale {data['scale']}, not small")
+    target = root / "packages" / slug / RESULTS_FILE
+    target.parent.mkdir(exist_ok=True)
+    shutil.copyfile(source, target)
+    return target
+
+
 def main(argv: list[str]) -> int:
-    readme = ROOT / "README.md"
-    text = readme.read_text()
-    new = render(text)
-    if "--check" in argv:
-        if new != text:
-            print("README.md catalogue is out of date: run python tools/catalogue.py", file=sys.stderr)
-            return 1
+    try:
+        if argv[:1] == ["install"]:
+            if len(argv) != 3:
+                print("usage: catalogue.py install SLUG RESULTS_JSON_OR_RUN_FOLDER", file=sys.stderr)
+                return 2
+            print(install(argv[1], Path(argv[2])))
+            write_all()
+            return 0
+        if "--check" in argv:
+            files = stale()
+            if files:
+                names = ", ".join(str(p.relative_to(ROOT)) for p in files)
+                print(f"out of date: {names}: run python tools/catalogue.py", file=sys.stderr)
+                return 1
+            return 0
+        write_all()
         return 0
-    readme.write_text(new)
-    return 0
+    except ResultsError as e:
+        print(f"catalogue.py: error: {e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

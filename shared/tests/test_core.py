@@ -73,7 +73,8 @@ def test_claims_judging_and_table():
             {"gap": 0.0, "acc": 97.6, "match": True, "real": 1.0},
         ]
     )
-    assert measured["gap"] == -0.5 and spread["gap"] == 0.5 and isinstance(measured["real"], NotRun)
+    assert measured["gap"] == -0.5 and spread["gap"] == pytest.approx(0.5**0.5)  # sample sd, ddof=1
+    assert isinstance(measured["real"], NotRun)
     results = {r.id: r for r in judge_claims(claims, measured, "small")}
     assert results["gap"].holds is True and results["acc"].holds is True and results["table"].holds is True
     assert results["big"].holds is None and "needs --scale full" in results["big"].note
@@ -82,7 +83,10 @@ def test_claims_judging_and_table():
     assert judge_claims(claims[:1], {"gap": -0.6}, "smoke")[0].holds is False
     assert judge_claims(claims[:1], {"gap": float("nan")}, "smoke")[0].holds is False
     table = format_table(list(results.values()))
-    assert table.splitlines()[0].startswith("claim") and "3 hold, 0 do not, 3 not run" in table
+    assert (
+        table.splitlines()[0].startswith("PAPER CLAIMS")
+        and "3 of 6 paper claims hold (0 fail, 3 not run)" in table
+    )
     with pytest.raises(ValueError, match="tol"):
         Claim("x", "x", "x", "x", "within", 1.0)
     with pytest.raises(ValueError, match="op"):
@@ -135,14 +139,19 @@ def test_splits_are_deterministic_and_stratified():
         sklearn_dataset("imagenet")
 
 
-def test_torch_threads_restores():
-    from pkg_shared.device import torch_threads
+def test_pinned_threads_pins_torch_and_blas_and_restores():
+    from threadpoolctl import threadpool_info
+
+    from pkg_shared.device import pinned_threads
 
     before = torch.get_num_threads()
-    with torch_threads(1):
+    with pinned_threads(1):
         assert torch.get_num_threads() == 1
+        assert all(pool["num_threads"] == 1 for pool in threadpool_info())
     assert torch.get_num_threads() == before
-    with pytest.raises(ValueError), torch_threads(0):
+    with pinned_threads(None):
+        assert torch.get_num_threads() == before
+    with pytest.raises(ValueError), pinned_threads(0):
         pass
 
 
@@ -187,6 +196,6 @@ def test_app_reproduce_runs_and_passes_package_options(tmp_path, capsys):
     assert data["measured"]["acc"] == pytest.approx(0.55) and data["claims"][0]["holds"] is False
     config = json.loads((run_folder(tmp_path, "toy") / "config.json").read_text())
     assert config["options"] == {"with_extra": True, "steps": 7}
-    assert app.main(["reproduce", "--out", str(tmp_path), "--strict", "--quiet"]) == 1
+    assert app.main(["reproduce", "--seeds", "2", "--out", str(tmp_path), "--strict", "--quiet"]) == 1
     assert app.main(["reproduce", "--no-such-option"]) == 2
     assert "unrecognized arguments" in capsys.readouterr().err

@@ -2,6 +2,8 @@ import pytest
 
 from pkg_finalmlp.data import encode, split_811, synthetic_ctr
 
+pytest_plugins = ["pkg_shared.testing"]  # opt-in: markers, the device/data_dir/run_cli fixtures
+
 
 @pytest.fixture(scope="session")
 def tiny_data():

@@ -2,6 +2,8 @@ import pytest
 
 from pkg_shared.device import torch_threads
 
+pytest_plugins = ["pkg_shared.testing"]  # opt-in: markers, the device/data_dir/run_cli fixtures
+
 
 @pytest.fixture(autouse=True)
 def _one_torch_thread():

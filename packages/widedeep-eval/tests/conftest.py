@@ -6,6 +6,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+pytest_plugins = ["pkg_shared.testing"]  # opt-in: markers, the device/data_dir/run_cli fixtures
+
+
 REVIEW = "Evaluation evidence: ok.\nScore of Assistant 1: 7\nScore of Assistant 2: 4"
 
 

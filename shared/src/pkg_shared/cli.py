@@ -16,6 +16,9 @@ shows the traceback); 3 an internal error (a bug: rerun with ``--debug`` and rep
 from __future__ import annotations
 
 import argparse
+import datetime
+import importlib
+import os
 import sys
 import textwrap
 import time
@@ -23,16 +26,20 @@ import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-import torch
-
-from .claims import SCALES, Claim, aggregate, format_table, judge_claims, summarize
+from .claims import SCALES, Claim, aggregate, format_table, headline, judge_claims, summarize
 from .data import data_root
-from .device import env_info, resolve_device
 from .errors import UserError
 from .io import RunDir
-from .seed import seed_everything
+from .progress import status
+
+if TYPE_CHECKING:
+    import torch
+
+# Library errors that are certainly the user's (a path that is missing, unreadable or of the wrong kind):
+# exit 2 like a UserError. Every other exception is a bug: exit 3.
+USER_OS_ERRORS = (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError)
 
 
 @dataclass(frozen=True)
@@ -67,40 +74,96 @@ class RunContext:
         """Append a row (tagged with this seed) to the run's ``metrics.jsonl``."""
         self.run.log(seed=self.seed, **metrics)
 
+    def status(self, text: str) -> None:
+        """One progress line on stderr (silent with ``--quiet``), tagged with the seed."""
+        status(f"[seed {self.seed}] {text}", quiet=self.quiet)
+
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that reports a bad command line as one line and exit code 2."""
+    """argparse that reports a bad command line as one line and exit code 2, and shows defaults."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
+class _Formatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """Keeps the description's line breaks and appends ``(default: ...)`` to every option's help."""
+
+
 def _add_run_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default: auto)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    p.add_argument("--seed", type=nonnegative, default=0, help="random seed (the first one with --seeds)")
     p.add_argument(
-        "--data-dir", default=None, help="data root (default: $PKG_DATA_DIR, else ~/.cache/pkg-zoo/data)"
+        "--data-dir", default=None, help="data root (unset: $PKG_DATA_DIR, else ~/.cache/pkg-zoo/data)"
     )
-    p.add_argument("--out", default="runs", help="folder for run folders (default: ./runs)")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--out", default="runs", help="folder for run folders")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def _number(text: str, kind: type) -> int | float:
+    try:
+        value = kind(text)
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        raise argparse.ArgumentTypeError(f"not {what}: {text!r}") from None
+    if kind is float and value != value or value in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"must be finite, got {text!r}")
+    return value
+
+
+def bounded(kind: type = int, low: float | None = None, high: float | None = None) -> Callable[[str], Any]:
+    """argparse ``type=`` for a number in ``[low, high]`` (either end open when None).
+
+    A value outside is a one-line usage error naming the limit (exit 2), never a MemoryError later.
+    """
+
+    def parse(text: str) -> int | float:
+        value = _number(text, kind)
+        if low is not None and value < low:
+            raise argparse.ArgumentTypeError(f"must be >= {low}, got {value}")
+        if high is not None and value > high:
+            raise argparse.ArgumentTypeError(f"must be <= {high}, got {value}")
+        return value
+
+    parse.__name__ = f"{kind.__name__} in [{low}, {high}]"
+    return parse
 
 
 def positive(text: str) -> int:
     """argparse ``type=`` for a whole number >= 1 (a bad value is a one-line usage error, exit 2)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
+    return bounded(int, 1)(text)
+
+
+def nonnegative(text: str) -> int:
+    """argparse ``type=`` for a whole number >= 0."""
+    return bounded(int, 0)(text)
+
+
+def resolve(target: Any) -> Any:
+    """``"package.module:name"`` imported on first use (keeps ``--help`` free of torch); else as given."""
+    if isinstance(target, str):
+        module, _, name = target.partition(":")
+        return getattr(importlib.import_module(module), name)
+    return target
 
 
 Handler = Callable[[argparse.Namespace], int | None]
 
 
 class App:
-    """One package's command line (see the module docstring)."""
+    """One package's command line (see the module docstring).
+
+    ``reproduce`` and ``report`` may be given as ``"pkg_x.experiment:reproduce"`` strings, imported when
+    ``reproduce`` runs, so that ``--help`` and ``info`` import no heavy library. ``threads`` (default 1)
+    pins torch and BLAS to that many threads for ``smoke`` and ``small`` runs on the CPU (None: leave the
+    libraries' defaults); ``full`` runs and GPU runs keep the defaults. ``data_files`` maps a ``--dataset``
+    choice to the files under the data root that ``reproduce --dataset`` reads (``"movielens-100k/ml-100k.inter"``);
+    the contract tests hand each a truncated copy and expect exit 2.
+    """
 
     def __init__(
         self,
@@ -109,18 +172,24 @@ class App:
         version: str,
         paper: Paper,
         claims: Sequence[Claim],
-        reproduce: Callable[[RunContext], Mapping[str, Any]],
+        reproduce: Callable[[RunContext], Mapping[str, Any]] | str,
         datasets: Sequence[str] = ("synthetic",),
         default_seeds: Mapping[str, int] | None = None,
-        report: Callable[[Sequence[Mapping[str, Any]], Mapping[str, Any], RunDir], None] | None = None,
+        report: Callable[[Sequence[Mapping[str, Any]], Mapping[str, Any], RunDir], None] | str | None = None,
         reproduce_arguments: Callable[[argparse.ArgumentParser], None] | None = None,
+        threads: int | None = 1,
+        examples: Sequence[str] = (),
+        data_files: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         self.slug, self.version, self.paper, self.claims = slug, version, paper, list(claims)
         self.reproduce_fn, self.report = reproduce, report
         self.reproduce_arguments = reproduce_arguments
+        self.threads = threads
+        self.examples = list(examples)
+        self.data_files = {k: list(v) for k, v in (data_files or {}).items()}
         self._reproduce_options: list[str] = []
         self.datasets = list(datasets)
-        self.default_seeds = {"smoke": 1, "small": 1, "full": 3, **(default_seeds or {})}
+        self.default_seeds = {"smoke": 1, "small": 3, "full": 3, **(default_seeds or {})}
         self.commands: dict[
             str, tuple[str, Callable[[argparse.ArgumentParser], None] | None, Handler, bool]
         ] = {}
@@ -152,24 +221,47 @@ class App:
 
     # ------------------------------------------------------------------------------------------ parser
     def parser(self) -> argparse.ArgumentParser:
-        parser = _Parser(prog=self.prog, description=f"{self.paper.title} ({self.paper.arxiv})")
+        examples = "\n".join(f"  {self.prog} {e}" for e in ["reproduce", *self.examples])
+        parser = _Parser(
+            prog=self.prog,
+            description=f"{self.paper.title} ({self.paper.arxiv})\n\nexamples:\n{examples}",
+        )
         parser.add_argument("--version", action="version", version=f"{self.prog} {self.version}")
         common = argparse.ArgumentParser(add_help=False)
         common.add_argument("--debug", action="store_true", help="show tracebacks")
         sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
         sub.required = True
-        sub.add_parser("info", parents=[common], help="the paper, what is implemented, the claims checked")
+        info_help = "the paper, what is implemented, the claims checked"
+        sub.add_parser(
+            "info",
+            parents=[common],
+            help=info_help,
+            description=f"{info_help}\n\nexample:\n  {self.prog} info",
+        )
+        rep_help = "run the paper's experiment and judge its claims on the numbers measured"
         rep = sub.add_parser(
-            "reproduce", parents=[common], help="run the paper's experiment and judge its claims"
+            "reproduce",
+            parents=[common],
+            help=rep_help,
+            description=f"{rep_help}\n\nexamples:\n  {self.prog} reproduce\n"
+            f"  {self.prog} reproduce --scale smoke --seeds 1 --out /tmp/runs",
         )
         rep.add_argument(
-            "--scale", choices=SCALES, default="small", help="smoke (seconds), small (default), full"
+            "--scale",
+            choices=SCALES,
+            default="small",
+            help="smoke (seconds), small (minutes, CPU), full (GPU)",
         )
         rep.add_argument(
-            "--seeds", type=int, default=None, help="number of seeds (default depends on --scale)"
+            "--seeds",
+            type=positive,
+            default=None,
+            help="number of seeds, from --seed on (unset: "
+            + ", ".join(f"{k} {v}" for k, v in self.default_seeds.items())
+            + ")",
         )
-        rep.add_argument("--dataset", choices=self.datasets, default=self.datasets[0])
-        rep.add_argument("--strict", action="store_true", help="exit 1 when a claim does not hold")
+        rep.add_argument("--dataset", choices=self.datasets, default=self.datasets[0], help="data to run on")
+        rep.add_argument("--strict", action="store_true", help="exit 1 when a paper claim does not hold")
         _add_run_options(rep)
         if self.reproduce_arguments is not None:
             before = {a.dest for a in rep._actions}
@@ -200,19 +292,21 @@ class App:
             else:
                 code = self.commands[args.command][2](args)
             return int(code or 0)
-        except (UserError, ValueError, FileNotFoundError, PermissionError) as e:
+        except (UserError, *USER_OS_ERRORS) as e:
             if args.debug:
                 traceback.print_exc()
-            print(f"{self.prog}: error: {e}", file=sys.stderr)
+            text = str(e) if isinstance(e, UserError) else f"{e.strerror or e}: {e.filename}"
+            print(f"{self.prog}: error: {text}", file=sys.stderr)
             return 2
         except KeyboardInterrupt:
-            print(f"{self.prog}: interrupted", file=sys.stderr)
+            print(f"{self.prog}: interrupted (finished work was kept)", file=sys.stderr)
             return 130
         except Exception as e:  # a bug: one line unless --debug
             if args.debug:
                 traceback.print_exc()
             print(
-                f"{self.prog}: internal error: {type(e).__name__}: {e} (rerun with --debug)", file=sys.stderr
+                f"{self.prog}: internal error (a bug): {type(e).__name__}: {e} (rerun with --debug and report it)",
+                file=sys.stderr,
             )
             return 3
 
@@ -233,8 +327,10 @@ class App:
             f"claims checked by `{self.prog} reproduce` ({len(self.claims)}):",
         ]
         for c in self.claims:
-            out.append(f"  - {c.id} [{c.where}; judged from --scale {c.scale}]: {c.text}")
-            out.append(f"      paper: {c.paper_value}; rule: {c.rule}")
+            out.append(f"  - {c.id} [{c.kind}; {c.where}; judged from --scale {c.scale}]: {c.text}")
+            out.append(
+                f"      paper: {c.paper_value}; rule: {c.rule}" + (f"; basis: {c.basis}" if c.basis else "")
+            )
         out += ["", "citation:", textwrap.indent(p.bibtex.strip(), "  ")]
         print("\n".join(out))
         return 0
@@ -242,13 +338,22 @@ class App:
     def run_reproduce(self, args: argparse.Namespace, argv: Sequence[str]) -> int:
         t0 = time.time()
         n_seeds = args.seeds if args.seeds is not None else self.default_seeds[args.scale]
-        if n_seeds < 1 or args.seed < 0:
-            raise UserError("--seeds must be >= 1 and --seed >= 0")
-        device = resolve_device(args.device)
         seeds = [args.seed + i for i in range(n_seeds)]
         root = data_root(args.data_dir)
+        if args.data_dir and not root.is_dir():
+            raise UserError(f"--data-dir {root} is not a folder")
+        run = RunDir.create(args.out, self.slug, args.seed)  # before any work: a bad --out fails at once
+        from .device import env_info, pinned_threads, resolve_device
+        from .seed import seed_everything
+
+        device = resolve_device(args.device)
         options = {name: getattr(args, name) for name in self._reproduce_options}
-        run = RunDir.create(args.out, self.slug, args.seed)
+        threads = self.threads if device.type == "cpu" and args.scale != "full" else None
+        reproduce_fn, report = resolve(self.reproduce_fn), resolve(self.report)
+        header = (
+            f"{self.prog} reproduce: dataset {args.dataset}, scale {args.scale}, seeds {seeds}, device {device}"
+            + (f", {threads} thread(s)" if threads else "")
+        )
         run.write_config(
             {
                 "package": self.prog,
@@ -259,19 +364,35 @@ class App:
                 "device": str(device),
                 "dataset": args.dataset,
                 "data_dir": str(root),
+                "threads": threads,
                 "options": options,
             }
         )
-        run.write_env(env_info(device))
-        per_seed = []
-        for seed in seeds:
-            seed_everything(seed)
-            ctx = RunContext(args.scale, seed, device, run, root, args.dataset, args.quiet, seeds, options)
-            per_seed.append(dict(self.reproduce_fn(ctx)))
-        measured, spread = aggregate(per_seed)
-        results = judge_claims(self.claims, measured, args.scale)
-        if self.report is not None:
-            self.report(per_seed, measured, run)
+        status(header, quiet=args.quiet)
+        per_seed: list[dict[str, Any]] = []
+        load_before = _load()
+        try:
+            with pinned_threads(threads):
+                env = env_info(device)
+                run.write_env(env)
+                for seed in seeds:
+                    seed_everything(seed)
+                    ctx = RunContext(
+                        args.scale, seed, device, run, root, args.dataset, args.quiet, seeds, options
+                    )
+                    ctx.status(f"started ({len(per_seed) + 1} of {len(seeds)})")
+                    per_seed.append(dict(reproduce_fn(ctx)))
+                    ctx.status(f"done in {time.time() - t0:.0f} s so far")
+                measured, spread = aggregate(per_seed)
+                results = judge_claims(self.claims, measured, args.scale, spread, len(seeds))
+                if report is not None:
+                    report(per_seed, measured, run)
+        except KeyboardInterrupt:
+            run.write_json(
+                "results.partial.json",
+                {"interrupted": True, "seeds_done": seeds[: len(per_seed)], "per_seed": per_seed},
+            )
+            raise
         wall = time.time() - t0
         run.write_results(
             {
@@ -283,17 +404,31 @@ class App:
                 "seeds": seeds,
                 "device": str(device),
                 "dataset": args.dataset,
+                "options": options,
+                "threads": threads,
+                "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
                 "wall_seconds": round(wall, 2),
-                "claims": [r.as_dict() for r in results],
+                "load": {"before": load_before, "after": _load()},
+                "env": {**env, "cpu_count": os.cpu_count()},
+                "headline": headline(results),
                 "summary": summarize(results),
+                "claims": [r.as_dict() for r in results],
                 "measured": measured,
                 "std": spread,
                 "per_seed": per_seed,
             }
         )
-        print(f"{self.prog} reproduce --scale {args.scale}: {len(seeds)} seed(s) on {device}, {wall:.1f} s")
+        print(f"{header}; {wall:.1f} s")
         print(format_table(results))
         print(f"run folder: {run.path}")
-        if args.strict and any(r.holds is False for r in results):
+        if args.strict and any(r.holds is False and r.kind == "paper" for r in results):
             return 1
         return 0
+
+
+def _load() -> list[float] | None:
+    """The 1, 5 and 15 minute load averages (None where the OS has none)."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except (OSError, AttributeError):
+        return None

@@ -80,17 +80,25 @@ def env_info(device: torch.device | str | None = None) -> dict[str, object]:
 
 
 @contextlib.contextmanager
-def torch_threads(n: int) -> Iterator[None]:
-    """Run torch on ``n`` intra-op CPU threads inside the block, restoring the setting after.
+def pinned_threads(n: int | None) -> Iterator[None]:
+    """Pin torch's intra-op threads and every BLAS/OpenMP pool (threadpoolctl) to ``n`` inside the block.
 
-    Tiny models (a few thousand parameters) gain nothing from several threads, and on a shared CPU the
-    threads contend: one thread was measured up to 50x faster than two on a busy 2-core machine.
+    This is the one mechanism every package uses (``App(threads=...)`` applies it to ``smoke`` and
+    ``small`` runs on the CPU). Small models gain nothing from several threads, and on a shared CPU the
+    threads contend: one thread was measured up to 50x faster than two on a busy 2-core machine, and
+    scikit-learn's MLP on every BLAS thread turned a 4-minute run into 27. ``None`` changes nothing.
     """
+    if n is None:
+        yield
+        return
     if n < 1:
         raise ValueError(f"thread count must be >= 1, got {n}")
+    from threadpoolctl import threadpool_limits
+
     before = torch.get_num_threads()
     torch.set_num_threads(n)
     try:
-        yield
+        with threadpool_limits(limits=n):
+            yield
     finally:
         torch.set_num_threads(before)

@@ -13,19 +13,18 @@ import hashlib
 import json
 import math
 import os
+import sys
 import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-import torch
-from safetensors.torch import load as st_load
-from safetensors.torch import save as st_save
+from typing import TYPE_CHECKING, Any
 
 from .errors import UserError
+
+if TYPE_CHECKING:
+    import torch
 
 FORMAT = "pkg-zoo-checkpoint/1"
 
@@ -36,7 +35,11 @@ class CheckpointError(UserError):
 
 # --------------------------------------------------------------------------------------------- writes
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
+    """Write ``data`` to ``path`` through a temporary file in the same folder and ``os.replace``.
+
+    The file gets the permissions a plain ``open`` would give (0644 under the usual umask), not the
+    0600 of a temporary file.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -45,6 +48,7 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -52,23 +56,51 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     return path
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def prepare_output(path: str | Path, *, kind: str = "file", what: str = "output") -> Path:
+    """Check, before any work starts, that ``path`` can be written; create its folder.
+
+    ``kind="file"``: the parent folder is created and a probe file written and removed there;
+    ``kind="dir"``: the folder itself. A path under a file, an unwritable folder or a file where a folder
+    is wanted is a :class:`UserError` naming the path, so a long run never fails at its last step.
+    """
+    path = Path(path).expanduser()
+    folder = path if kind == "dir" else path.parent
+    if kind == "file" and path.is_dir():
+        raise UserError(f"{what} {path} is a folder; give a file path")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".write-probe.", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise UserError(f"cannot write the {what} {path}: {e.strerror or e}") from None
+    return path
+
+
 def to_jsonable(obj: Any) -> Any:
     """Make numbers, arrays, tensors, paths and dataclass-like values JSON-friendly (NaN becomes null)."""
+    torch, np = sys.modules.get("torch"), sys.modules.get("numpy")  # no value can be theirs if not imported
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return to_jsonable(dataclasses.asdict(obj))
     if isinstance(obj, Mapping):
         return {str(k): to_jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [to_jsonable(v) for v in obj]
-    if isinstance(obj, torch.Tensor):
+    if torch is not None and isinstance(obj, torch.Tensor):
         return to_jsonable(obj.detach().cpu().tolist())
-    if isinstance(obj, np.ndarray):
+    if np is not None and isinstance(obj, np.ndarray):
         return to_jsonable(obj.tolist())
-    if isinstance(obj, np.generic):
+    if np is not None and isinstance(obj, np.generic):
         return to_jsonable(obj.item())
     if isinstance(obj, float) and not math.isfinite(obj):
         return None
-    if isinstance(obj, (Path, torch.device, torch.dtype)):
+    if isinstance(obj, Path) or (torch is not None and isinstance(obj, (torch.device, torch.dtype))):
         return str(obj)
     return obj
 
@@ -127,6 +159,9 @@ class RunDir:
     def write_results(self, results: Mapping[str, Any]) -> Path:
         return atomic_write_json(self.path / "results.json", results)
 
+    def write_json(self, name: str, obj: Any) -> Path:
+        return atomic_write_json(self.path / name, obj)
+
     def log(self, **metrics: Any) -> None:
         """Append one JSON line to ``metrics.jsonl`` (with the seconds since the run began)."""
         row = {"t": round(time.time() - self._t0, 3), **to_jsonable(metrics)}
@@ -151,6 +186,9 @@ def save_checkpoint(
 
     ``config`` must be JSON-able: it is what is needed to rebuild the model (hyperparameters, encoders).
     """
+    import torch
+    from safetensors.torch import save as st_save
+
     directory = Path(directory)
     meta_name = meta_name or ("config.json" if name == "model" else f"{name}.json")
     bad = [k for k, v in tensors.items() if not isinstance(v, torch.Tensor)]
@@ -184,6 +222,9 @@ def load_checkpoint(
     Checks the format, the checksum (truncation or tampering), and, when ``expected`` (a module or a
     state dict) is given, that keys, shapes and dtypes match it exactly.
     """
+    import torch
+    from safetensors.torch import load as st_load
+
     directory = Path(directory)
     meta_name = meta_name or ("config.json" if name == "model" else f"{name}.json")
     meta_path, tensor_path = directory / meta_name, directory / f"{name}.safetensors"
@@ -220,6 +261,8 @@ def check_state(
     where: str = "",
 ) -> None:
     """Raise :class:`CheckpointError` listing missing/unexpected keys and shape or dtype mismatches."""
+    import torch
+
     ref = expected.state_dict() if isinstance(expected, torch.nn.Module) else expected
     missing = sorted(set(ref) - set(tensors))
     unexpected = sorted(set(tensors) - set(ref))
@@ -246,6 +289,9 @@ def flatten_state(obj: Any, prefix: str = "s") -> tuple[dict[str, torch.Tensor],
     Tensors and NumPy arrays become ``{"$t": key}`` / ``{"$np": key}`` references; dicts keep non-string
     keys and tuples keep their type, so :func:`unflatten_state` gives back an equal structure.
     """
+    import numpy as np
+    import torch
+
     tensors: dict[str, torch.Tensor] = {}
 
     def enc(x: Any, path: str) -> Any:
@@ -288,3 +334,35 @@ def unflatten_state(tensors: Mapping[str, torch.Tensor], skeleton: Any) -> Any:
         return x
 
     return dec(skeleton)
+
+
+# ---------------------------------------------------------------------------------- resume fingerprints
+SETTINGS = "settings.json"
+
+
+def check_settings(directory: str | Path, settings: Mapping[str, Any], *, what: str = "checkpoint") -> None:
+    """Refuse to resume in ``directory`` under settings other than those that made it.
+
+    ``settings`` is everything that changes the weights (model description, recipe, data settings,
+    seed). The first call writes them to ``<directory>/settings.json``; a later call with different
+    settings raises :class:`CheckpointError` naming the keys that differ (old -> new), so a resumed run can
+    never report old weights under new settings.
+    """
+    directory = Path(directory)
+    new = to_jsonable(dict(settings))
+    path = directory / SETTINGS
+    if not path.exists():
+        atomic_write_json(path, new)
+        return
+    old = read_json(path, f"{what} settings")
+    keys = sorted(set(old) | set(new))
+    differ = [k for k in keys if old.get(k, "<absent>") != new.get(k, "<absent>")]
+    if differ:
+        shown = "; ".join(
+            f"{k}: {old.get(k, '<absent>')!r} -> {new.get(k, '<absent>')!r}" for k in differ[:4]
+        )
+        more = f" (and {len(differ) - 4} more)" if len(differ) > 4 else ""
+        raise CheckpointError(
+            f"{what} in {directory} was made with other settings ({shown}{more}); "
+            "use another folder or remove it to start afresh"
+        )

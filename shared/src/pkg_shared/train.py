@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import math
-import sys
 import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping
@@ -21,10 +20,17 @@ from typing import Any
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from .errors import UserError
-from .io import CheckpointError, flatten_state, load_checkpoint, save_checkpoint, unflatten_state
+from .io import (
+    CheckpointError,
+    check_settings,
+    flatten_state,
+    load_checkpoint,
+    save_checkpoint,
+    unflatten_state,
+)
+from .progress import progress
 from .seed import rng_state, set_rng_state
 
 STATE = "train_state"
@@ -39,11 +45,6 @@ def to_device(batch: Any, device: torch.device | str) -> Any:
     if isinstance(batch, (list, tuple)):
         return type(batch)(to_device(v, device) for v in batch)
     return batch
-
-
-def progress(iterable: Iterable, *, quiet: bool = False, **kwargs: Any) -> tqdm:
-    """A tqdm bar on stderr, silent with ``quiet`` or when stderr is not a terminal."""
-    return tqdm(iterable, disable=quiet or not sys.stderr.isatty(), leave=False, dynamic_ncols=True, **kwargs)
 
 
 @dataclass
@@ -97,6 +98,7 @@ def fit(
     checkpoint_dir: str | Path | None = None,
     checkpoint_every: int = 1,
     resume: bool = True,
+    settings: Mapping[str, Any] | None = None,
     log: Callable[..., None] | None = None,
     quiet: bool = False,
     desc: str = "train",
@@ -111,7 +113,9 @@ def fit(
     - ``amp`` uses autocast (bfloat16 where supported, else float16 with a gradient scaler) on CUDA
       only; on the CPU it warns and trains in float32.
     - With ``checkpoint_dir`` the training state is saved every ``checkpoint_every`` epochs and, with
-      ``resume``, a run finding a checkpoint there continues from it.
+      ``resume``, a run finding a checkpoint there continues from it. ``settings`` (everything that
+      changes the weights: model description, recipe, data settings, seed) is recorded there, and
+      resuming under other settings is a :class:`CheckpointError` naming the keys that differ.
     - With ``restore_best`` the model ends with the weights of the best monitored epoch.
     """
     if epochs < 0 or checkpoint_every < 1:
@@ -141,6 +145,10 @@ def fit(
 
     result = FitResult()
     bad_epochs, best_state, start = 0, None, 0
+    if checkpoint_dir is not None and settings is not None:
+        if not resume:
+            (Path(checkpoint_dir) / "settings.json").unlink(missing_ok=True)
+        check_settings(checkpoint_dir, {**settings, "epochs": epochs}, what="training checkpoint")
     if checkpoint_dir is not None and resume:
         state = load_train_state(checkpoint_dir)
         if state is not None:

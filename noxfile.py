@@ -4,7 +4,10 @@
     uv run nox -s "tests(package='layernorm', device='cpu')"
     uv run nox -t cuda                        # the CUDA matrix, on a GPU machine
     uv run nox -s wheels                      # build every wheel, install into a fresh venv, run the CLIs
-    uv run nox -s claims                      # every package's `reproduce --scale small --strict`
+    uv run nox -s alone -- layernorm          # one wheel alone, lowest direct deps, sdist too, smoke reproduce
+    uv run nox -s claims                      # every package's small run, committed as results/small.json
+    uv run nox -s claims -- layernorm din     # only those
+    uv run nox -s board                       # the reproducibility board in site/ (+ browser test if Chromium)
     uv run nox -s affected -- origin/main     # CPU tests of the packages a change touches
     uv run nox -s new -- <slug>               # scaffold packages/<slug>/
     nox -s gpu_here -- layernorm              # a GPU machine without internet: the current environment
@@ -49,15 +52,20 @@ def folder(slug: str) -> Path:
     return ROOT / "shared" if slug == "shared" else ROOT / "packages" / slug
 
 
+VERBOSE = os.environ.get("PKG_ZOO_VERBOSE") == "1"  # set it to see every package each session installs
+
+
 def sync(session: nox.Session, *args: str) -> None:
-    """Install locked dependencies into the session's environment (``uv sync`` into its venv)."""
+    """Install locked dependencies into the session's environment (``uv sync`` into its venv), quietly."""
     session.run_install(
         "uv",
         "sync",
         "--locked",
         "--no-default-groups",
+        *([] if VERBOSE else ["--quiet"]),
         *args,
         env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
+        silent=not VERBOSE,
     )
 
 
@@ -115,7 +123,7 @@ def wheels(session: nox.Session) -> None:
     shutil.rmtree(dist, ignore_errors=True)
     session.run("uv", "build", "--all-packages", "--wheel", "--out-dir", str(dist), "-q", external=True)
     built = sorted(str(p) for p in dist.glob("*.whl"))
-    session.install(*built)
+    session.install("-q", *built)
     for slug in PACKAGES:
         module = "pkg_" + slug.replace("-", "_")
         session.run("python", "-c", f"import {module}; print({module}.__name__, {module}.__version__)")
@@ -124,27 +132,73 @@ def wheels(session: nox.Session) -> None:
             session.run(f"pkg-{slug}", "info", silent=True)
 
 
+@nox.session(venv_backend="uv")
+def alone(session: nox.Session) -> None:
+    """Each package's wheel installed ALONE (with pkg-shared's) at the lowest versions its pins allow, then
+    ``reproduce --scale smoke``; and the same from its unpacked sdist. ``nox -s alone -- <slug> ...``.
+
+    This is what a PyPI user gets with an old environment: it catches a lower bound that is too low. It
+    downloads old wheels (torch among them), so it is not part of the default CI run.
+    """
+    slugs = session.posargs or [s for s in PACKAGES if s != "shared"]
+    tmp = Path(session.create_tmp())
+    dist = tmp / "dist"
+    shutil.rmtree(dist, ignore_errors=True)
+    session.run("uv", "build", "--package", "pkg-shared", "--out-dir", str(dist), "-q", external=True)
+    shared_wheel = next(dist.glob("pkg_shared-*.whl"))
+    for slug in slugs:
+        session.run("uv", "build", "--package", PACKAGES[slug], "--out-dir", str(dist), "-q", external=True)
+        module = "pkg_" + slug.replace("-", "_")
+        wheel = next(dist.glob(f"{module}-*.whl"))
+        sdist = next(dist.glob(f"{module}-*.tar.gz"))
+        unpacked = tmp / "sdist" / slug
+        shutil.rmtree(unpacked, ignore_errors=True)
+        unpacked.mkdir(parents=True)
+        session.run("tar", "-xzf", str(sdist), "-C", str(unpacked), external=True)
+        (source,) = unpacked.iterdir()
+        for target in (str(wheel), str(source)):
+            venv = tmp / f"venv-{slug}"
+            shutil.rmtree(venv, ignore_errors=True)
+            session.run("uv", "venv", "-q", str(venv), external=True)
+            python = str(venv / "bin" / "python")
+            session.run(
+                "uv", "pip", "install", "-q", "--python", python, "--resolution", "lowest-direct",
+                str(shared_wheel), target, external=True,
+            )  # fmt: skip
+            out = tmp / "runs"
+            session.run(python, "-m", module, "reproduce", "--scale", "smoke", "--seeds", "1", "--quiet",
+                        "--device", "cpu", "--out", str(out), external=True)  # fmt: skip
+
+
 @nox.session(venv_backend="none")
 def claims(session: nox.Session) -> None:
-    """Every package's ``reproduce --scale small --strict`` (minutes each; not part of CI)."""
+    """Every package's ``reproduce --scale small`` on the CPU, committed as ``results/small.json``.
+
+    ``nox -s claims -- <slug> ...`` for some. Each run's results.json is copied to
+    ``packages/<slug>/results/small.json`` and the README tables are regenerated from it
+    (``tools/catalogue.py``). Minutes per package; not part of CI.
+    """
+    slugs = session.posargs or [s for s in PACKAGES if s != "shared"]
     out = Path(session.create_tmp()) / "runs"
-    for slug in (s for s in PACKAGES if s != "shared"):
+    for slug in slugs:
+        shutil.rmtree(out / slug, ignore_errors=True)
         session.run(
-            "uv",
-            "run",
-            "--package",
-            f"pkg-{slug}",
-            f"pkg-{slug}",
-            "reproduce",
-            "--scale",
-            "small",
-            "--strict",
-            "--quiet",
-            "--out",
-            str(out),
-            *session.posargs,
-            external=True,
+            "uv", "run", "--locked", "--package", PACKAGES[slug], PACKAGES[slug], "reproduce",
+            "--scale", "small", "--device", "cpu", "--quiet", "--out", str(out), external=True,
+        )  # fmt: skip
+        (run,) = (out / slug).iterdir()
+        session.run(
+            sys.executable, str(ROOT / "tools" / "catalogue.py"), "install", slug, str(run), external=True
         )
+
+
+@nox.session
+def board(session: nox.Session) -> None:
+    """The reproducibility board: ``site/`` built from the committed results, then opened in headless
+    Chromium (skipped with a note when no Chromium is installed; see README "The board")."""
+    sync(session, "--all-packages", "--group", "test", "--group", "board")
+    session.run("python", str(ROOT / "tools" / "board.py"), "--out", str(ROOT / "site"))
+    session.run("pytest", str(ROOT / "tools" / "tests"), "-p", "no:cacheprovider", "-q", *session.posargs)
 
 
 def changed_packages(base: str) -> list[str]:

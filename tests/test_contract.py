@@ -25,6 +25,7 @@ README_SECTIONS = (
     "Results",
     "Reproduce",
     "Data",
+    "Bad input",
     "Limits",
     "Citation",
 )
@@ -39,6 +40,8 @@ SHARED_MODULES = (
     "claims",
     "cli",
     "plots",
+    "progress",
+    "package",
     "testing",
 )
 
@@ -164,7 +167,10 @@ def test_one_version_source(slug):
     assert not re.search(r"__version__\s*=\s*['\"]", init), (
         "read the version with pkg_shared.package.version_of"
     )
-    assert importlib.import_module(module_of(slug)).__version__ == pyproject(slug)["project"]["version"]
+    version = importlib.import_module(module_of(slug)).__version__
+    if version == "0+unknown":
+        pytest.skip("not installed (run from a source tree)")
+    assert version == pyproject(slug)["project"]["version"]
 
 
 @pytest.mark.parametrize("slug", SLUGS)

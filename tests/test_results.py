@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import json
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -22,8 +23,14 @@ def declared(slug: str):
 
 
 def committed(slug: str) -> dict:
+    """The committed small run; a package still being built (status other than complete) may have none."""
     path = ROOT / "packages" / slug / catalogue.RESULTS_FILE
-    assert path.is_file(), f"packages/{slug}/results/small.json is missing: run nox -s claims"
+    if not path.is_file():
+        status = tomllib.loads((ROOT / "packages" / slug / "pyproject.toml").read_text())["tool"]["pkg-zoo"][
+            "status"
+        ]
+        assert status != "complete", f"packages/{slug}/results/small.json is missing: run nox -s claims"
+        pytest.skip(f"pkg-{slug} ({status}) has no committed results yet")
     return catalogue.load_results(path)
 
 

@@ -54,6 +54,8 @@ def test_scaffolded_package_keeps_the_contract(tmp_path):
             "no:cacheprovider",
             str(pkg / "tests"),
             str(repo / "tests" / "test_contract.py"),
+            str(repo / "tests" / "test_robust.py"),
+            str(repo / "tests" / "test_results.py"),
         ],
         cwd=repo,
         capture_output=True,

@@ -53,8 +53,7 @@ def main(argv: list[str]) -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import catalogue
 
-    readme = root / "README.md"
-    readme.write_text(catalogue.render(readme.read_text(), root))
+    catalogue.write_all(root)
     if not args.no_lock and shutil.which("uv"):
         subprocess.run(["uv", "lock", "-q"], cwd=root, check=False)
     print(f"created {target.relative_to(root)} (pkg-{args.slug}); next: read ../shared/papers/{args.slug}.md")

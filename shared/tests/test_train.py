@@ -144,3 +144,19 @@ def test_fit_with_amp_on_cuda():
         quiet=True,
     )
     assert next(model.parameters()).is_cuda and len(result.history) == 2
+
+
+def test_resume_under_other_settings_is_refused(tmp_path):
+    from pkg_shared.io import CheckpointError
+
+    kwargs = dict(epochs=2, loss_fn=torch.nn.functional.cross_entropy, quiet=True, checkpoint_dir=tmp_path)
+    model, opt, _, loader, _ = _setup()
+    fit(model, opt, loader, settings={"lr": 1e-2, "hidden": 16}, **kwargs)
+    model, opt, _, loader, _ = _setup()
+    with pytest.raises(CheckpointError, match=r"lr: 0\.01 -> 0\.1"):
+        fit(model, opt, loader, settings={"lr": 1e-1, "hidden": 16}, **kwargs)
+    model, opt, _, loader, _ = _setup()
+    with pytest.raises(CheckpointError, match="epochs"):
+        fit(model, opt, loader, settings={"lr": 1e-2, "hidden": 16}, **{**kwargs, "epochs": 3})
+    model, opt, _, loader, _ = _setup()  # the same settings resume
+    assert fit(model, opt, loader, settings={"lr": 1e-2, "hidden": 16}, **kwargs).resumed_from == 2

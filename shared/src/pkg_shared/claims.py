@@ -237,8 +237,9 @@ def _block(title: str, results: Sequence[ClaimResult], width: int) -> list[str]:
     """One block of the table: an entry per claim, long text wrapped (never cut)."""
     lines = [title]
     for r in results:
-        head = f"  [{verdict(r)}] {r.id} ({r.where})"
-        lines.append(head)
+        lines += textwrap.wrap(
+            f"[{verdict(r)}] {r.id} ({r.where})", width, initial_indent="  ", subsequent_indent="      "
+        )
         body = [
             f"{r.text}",
             f"paper: {fmt(r.paper_value)} | measured: {measured_text(r)} | rule: {r.rule}",
@@ -265,14 +266,14 @@ def format_table(results: Sequence[ClaimResult], header: str = "", width: int | 
     width = width or max(60, min(shutil.get_terminal_size((110, 24)).columns, 140))
     lines = [header] if header else []
     for kind, title in (
-        ("paper", "PAPER CLAIMS (the paper's words, judged on numbers measured in this run)"),
+        ("paper", "PAPER CLAIMS (judged on numbers measured in this run)"),
         ("check", "CHECKS of this implementation (not the paper's claims)"),
         ("expect", "EXPECTED RANGES (printed, never judged)"),
     ):
         chosen = [r for r in results if r.kind == kind]
         if chosen:
             lines += _block(title, chosen, width)
-    lines.append(headline(results))
+    lines += textwrap.wrap(headline(results), width)
     return "\n".join(lines)
 
 

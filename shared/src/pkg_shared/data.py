@@ -127,9 +127,10 @@ def load_npz(path: str | Path, keys: Iterable[str] | None = None) -> dict[str, n
     if not path.is_file():
         raise DatasetMissing(f"file not found: {path}")
     try:
-        with np.load(path, allow_pickle=False) as z:
-            if not isinstance(z, np.lib.npyio.NpzFile):
-                raise DataError(f"{path} is not an .npz archive (a bare .npy array?)")
+        z = np.load(path, allow_pickle=False)
+        if not isinstance(z, np.lib.npyio.NpzFile):
+            raise DataError(f"{path} is not an .npz archive (a bare .npy array?)")
+        with z:
             arrays = {k: z[k] for k in z.files}
     except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as e:
         raise DataError(f"{path} is not a readable .npz file (truncated or damaged: {e})") from None
@@ -229,6 +230,10 @@ def _where(source: str | Path | None, column: str | None = None) -> str:
     return ", ".join(parts) or "data"
 
 
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def require_columns(frame: pd.DataFrame, columns: Iterable[str], source: str | Path | None = None) -> None:
     """Every one of ``columns`` is in ``frame`` (else name the file, the missing columns and those present)."""
     missing = [c for c in columns if c not in frame.columns]
@@ -265,7 +270,7 @@ def check_labels(
         row = int(np.argwhere(~ok)[0][0])
         shown = allowed if len(allowed) <= 10 else f"{allowed[0]}..{allowed[-1]}"
         raise DataError(
-            f"{_where(source, column)}: label {array.ravel()[row]!r} at row {row} is not one of {shown}"
+            f"{_where(source, column)}: label {_plain(array.ravel()[row])!r} at row {row} is not one of {shown}"
         )
     return array
 
@@ -278,7 +283,7 @@ def check_index(indices: Any, size: int, source: str | Path | None = None, what:
     if array.size and (array.min() < 0 or array.max() >= size):
         bad = int(np.argwhere((array < 0) | (array >= size)).ravel()[0])
         raise DataError(
-            f"{_where(source)}: {what} {array.ravel()[bad]} at position {bad} is outside [0, {size})"
+            f"{_where(source)}: {what} {_plain(array.ravel()[bad])} at position {bad} is outside [0, {size})"
         )
     return array
 

@@ -231,7 +231,8 @@ def write_all(root: Path = ROOT) -> None:
 
 
 def install(slug: str, source: Path, root: Path = ROOT) -> Path:
-    """Copy a run's ``results.json`` (a file or a run folder) to ``packages/<slug>/results/small.json``."""
+    """Copy a run's ``results.json`` (a file or a run folder) to ``packages/<slug>/results/small.json``,
+    and its ``plots/*.png`` to ``packages/<slug>/results/plots/`` (the board shows them)."""
     source = source / "results.json" if source.is_dir() else source
     data = load_results(source)
     if data is None:
@@ -241,6 +242,13 @@ def install(slug: str, source: Path, root: Path = ROOT) -> Path:
     target = root / "packages" / slug / RESULTS_FILE
     target.parent.mkdir(exist_ok=True)
     shutil.copyfile(source, target)
+    plots = target.parent / "plots"
+    shutil.rmtree(plots, ignore_errors=True)
+    pngs = sorted((source.parent / "plots").glob("*.png"))
+    if pngs:
+        plots.mkdir()
+        for png in pngs:
+            shutil.copyfile(png, plots / png.name)
     return target
 
 

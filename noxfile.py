@@ -20,6 +20,7 @@ machine, never per session), and a dependency a package forgot to declare fails 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -53,20 +54,47 @@ def folder(slug: str) -> Path:
 
 
 VERBOSE = os.environ.get("PKG_ZOO_VERBOSE") == "1"  # set it to see every package each session installs
+# PKG_ZOO_TORCH=cpu: the CPU build of the locked torch (about 1 GB instead of 5.5 GB with the CUDA libraries);
+# the CPU CI jobs set it. Everything else still comes from uv.lock.
+CPU_TORCH = os.environ.get("PKG_ZOO_TORCH") == "cpu"
+
+
+def _locked_gpu_stack() -> tuple[dict[str, str], list[str]]:
+    """The locked versions of torch and torchvision, and the CUDA-only packages the lock pulls in with torch."""
+    lock = tomllib.loads((ROOT / "uv.lock").read_text())["package"]
+    versions = {p["name"]: p["version"] for p in lock if p["name"] in ("torch", "torchvision")}
+    cuda_only = sorted(p["name"] for p in lock if p["name"].startswith("nvidia-") or p["name"] == "triton")
+    return versions, cuda_only
+
+
+def _requires(distribution: str) -> list[str]:
+    """The names a workspace member declares as dependencies."""
+    slug = next(k for k, v in PACKAGES.items() if v == distribution)
+    deps = tomllib.loads((folder(slug) / "pyproject.toml").read_text())["project"]["dependencies"]
+    return [re.split(r"[<>=!~\[; ]", d, maxsplit=1)[0] for d in deps]
 
 
 def sync(session: nox.Session, *args: str) -> None:
-    """Install locked dependencies into the session's environment (``uv sync`` into its venv), quietly."""
+    """Install locked dependencies into the session's environment (``uv sync`` into its venv), quietly.
+
+    With ``PKG_ZOO_TORCH=cpu`` the CUDA build of torch and its CUDA libraries are left out of the sync and
+    the CPU build of the same torch (and torchvision) version is installed with uv's torch backend.
+    """
+    env = {"UV_PROJECT_ENVIRONMENT": session.virtualenv.location}
+    quiet = [] if VERBOSE else ["--quiet"]
+    versions, cuda_only = _locked_gpu_stack()
+    skip = [f"--no-install-package={name}" for name in (*versions, *cuda_only)] if CPU_TORCH else []
     session.run_install(
-        "uv",
-        "sync",
-        "--locked",
-        "--no-default-groups",
-        *([] if VERBOSE else ["--quiet"]),
-        *args,
-        env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
-        silent=not VERBOSE,
-    )
+        "uv", "sync", "--locked", "--no-default-groups", *quiet, *skip, *args, env=env, silent=not VERBOSE,
+    )  # fmt: skip
+    if CPU_TORCH:
+        chosen = [args[args.index("--package") + 1]] if "--package" in args else list(PACKAGES.values())
+        needs = {name for dist in chosen for name in _requires(dist)}
+        pins = [f"{name}=={versions[name]}" for name in versions if name == "torch" or name in needs]
+        session.run_install(
+            "uv", "pip", "install", *quiet, "--torch-backend", "cpu", "--python", session.virtualenv.location, *pins,
+            env=env, silent=not VERBOSE,
+        )  # fmt: skip
 
 
 def run_pytest(session: nox.Session, paths: list[str], device: str) -> None:
@@ -174,7 +202,8 @@ def alone(session: nox.Session) -> None:
 def claims(session: nox.Session) -> None:
     """Every package's ``reproduce --scale small`` on the CPU, committed as ``results/small.json``.
 
-    ``nox -s claims -- <slug> ...`` for some. Each run's results.json is copied to
+    ``nox -s claims -- <slug> ...`` for some. A package's ``[tool.pkg-zoo] small_args`` (e.g. ``["--dataset",
+    "mnist-t10k"]``) are added to its command; real data comes from ``$PKG_DATA_DIR``. Each run's results.json is copied to
     ``packages/<slug>/results/small.json`` and the README tables are regenerated from it
     (``tools/catalogue.py``). Minutes per package; not part of CI.
     """
@@ -182,9 +211,11 @@ def claims(session: nox.Session) -> None:
     out = Path(session.create_tmp()) / "runs"
     for slug in slugs:
         shutil.rmtree(out / slug, ignore_errors=True)
+        meta = tomllib.loads((folder(slug) / "pyproject.toml").read_text())
+        extra = meta["tool"]["pkg-zoo"].get("small_args", [])  # e.g. ["--dataset", "mnist-t10k"]
         session.run(
             "uv", "run", "--locked", "--package", PACKAGES[slug], PACKAGES[slug], "reproduce",
-            "--scale", "small", "--device", "cpu", "--quiet", "--out", str(out), external=True,
+            "--scale", "small", "--device", "cpu", "--quiet", "--out", str(out), *extra, external=True,
         )  # fmt: skip
         (run,) = (out / slug).iterdir()
         session.run(

@@ -77,6 +77,15 @@ def test_method_comparisons_use_three_seeds(slug):
         )
 
 
+@pytest.mark.parametrize("slug", SLUGS)
+def test_readme_has_results_markers(slug):
+    text = (ROOT / "packages" / slug / "README.md").read_text()
+    results = text.split("## Results", 1)[-1].split("\n## ", 1)[0]
+    assert catalogue.RESULTS_START in results and catalogue.RESULTS_END in results, (
+        f"packages/{slug}/README.md: its Results section needs {catalogue.RESULTS_START} ... {catalogue.RESULTS_END}"
+    )
+
+
 def test_readmes_and_catalogue_are_generated_from_results():
     assert not catalogue.stale(), "README tables are stale: run python tools/catalogue.py"
 

@@ -15,6 +15,7 @@ from pkg_layernorm.cells import (
     unroll,
 )
 from pkg_layernorm.data import adding_problem, digits_split, sequential_digits
+from pkg_shared.errors import UserError
 
 EPS = 1e-5
 B, T, D, H = 3, 5, 4, 6
@@ -142,11 +143,11 @@ def test_baseline_cells_are_torch_cells():
 
 
 def test_bad_options_raise():
-    with pytest.raises(ValueError, match="'bn-lstm'"):
+    with pytest.raises(UserError, match="'bn-lstm'"):
         RecurrentClassifier("bn-lstm", D, H, 2)
-    with pytest.raises(ValueError, match=r"\(B, T, D\)"):
+    with pytest.raises(UserError, match=r"\(B, T, D\)"):
         unroll(LNRNNCell(D, H), torch.randn(B, D))
-    with pytest.raises(ValueError, match="T=1"):
+    with pytest.raises(UserError, match="T=1"):
         adding_problem(4, T=1)
 
 

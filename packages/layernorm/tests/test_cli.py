@@ -113,3 +113,91 @@ def test_smoke_reproduce_on_real_mnist(run_cli, tmp_path, data_dir):
     assert code == 0, err
     measured = read_results(tmp_path, "layernorm")["measured"]
     assert measured["accuracy_ln_b128"] > 50.0  # 784-100-100-10 after 2 epochs on 256 images
+
+
+def test_train_resumes_an_interrupted_run_to_the_same_weights(run_cli, tmp_path, monkeypatch):
+    """Ctrl-C after epoch 1 of 2, then the same command again: it resumes and ends where an
+    uninterrupted run ends (same weights), and says that it resumed."""
+    from pkg_layernorm import experiment
+    from pkg_shared.io import load_checkpoint
+
+    argv = ["train", "--epochs", "2", "--hidden", "16", "--quiet", "--out", tmp_path]
+    assert run_cli(main, *argv, "--save", tmp_path / "whole")[0] == 0
+    original = experiment.train_and_track
+
+    def interrupted(*args, **kwargs):
+        def log(**row):
+            if row["epoch"] == 2:
+                raise KeyboardInterrupt
+
+        return original(*args, **kwargs, log=log)
+
+    monkeypatch.setattr(experiment, "train_and_track", interrupted)
+    code, _, err = run_cli(main, *argv, "--save", tmp_path / "cut")
+    assert code == 130 and "interrupted" in err
+    monkeypatch.setattr(experiment, "train_and_track", original)
+    code, out, err = run_cli(main, *argv, "--save", tmp_path / "cut")
+    assert code == 0 and "resumed after epoch 1" in out, err
+    whole, _ = load_checkpoint(tmp_path / "whole")
+    cut, _ = load_checkpoint(tmp_path / "cut")
+    assert all(torch.equal(whole[k], cut[k]) for k in whole)
+
+
+def test_train_refuses_to_resume_under_other_settings(run_cli, tmp_path):
+    ckpt = tmp_path / "ckpt"
+    argv = ["train", "--epochs", "1", "--hidden", "8", "--quiet", "--save", ckpt, "--out", tmp_path]
+    assert run_cli(main, *argv)[0] == 0
+    code, _, err = run_cli(main, *argv, "--lr", "0.01", "--norm", "bn")
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert "lr" in err and "norm" in err
+
+
+def test_unwritable_save_fails_before_training(run_cli, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    code, _, err = run_cli(main, "train", "--save", blocker / "ckpt", "--quiet", "--out", tmp_path)
+    assert code == 2 and "--save" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["train", "--save", "x", "--epochs", "100000000"],
+        ["train", "--save", "x", "--lr", "-1"],
+        ["train", "--save", "x", "--batch-size", "1"],
+        ["rnn", "--hidden", "0"],
+        ["bench", "--min-run-time", "1e9"],
+        ["invariance", "--tol", "nan"],
+    ],
+)
+def test_impossible_numbers_name_the_limit(run_cli, argv):
+    code, _, err = run_cli(main, *argv)
+    assert code == 2 and "must be" in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_cli_names_match_the_modules():
+    from pkg_layernorm import cells, layers
+    from pkg_layernorm.config import CELLS, NORMS
+
+    assert tuple(layers._HIDDEN_LAYERS) == NORMS and tuple(cells._CELLS) == CELLS
+
+
+@pytest.mark.data
+def test_damaged_image_files_are_exit_2(run_cli, tmp_path, data_dir):
+    import numpy as np
+
+    arrays = dict(np.load(data_dir / "mnist-t10k" / "mnist_t10k.npz"))
+    cases = {
+        "labels": {**arrays, "y_test": np.where(arrays["y_test"] == 3, 11, arrays["y_test"])},
+        "shape": {**arrays, "x_train": arrays["x_train"][:, :27]},
+        "count": {**arrays, "y_train": arrays["y_train"][:-1]},
+        "empty": {**arrays, "x_test": arrays["x_test"][:0], "y_test": arrays["y_test"][:0]},
+    }
+    for name, content in cases.items():
+        root = tmp_path / name
+        (root / "mnist-t10k").mkdir(parents=True)
+        np.savez(root / "mnist-t10k" / "mnist_t10k.npz", **content)
+        code, _, err = run_cli(
+            main, "batchsize", "--dataset", "mnist-t10k", "--data-dir", root, "--out", tmp_path, "--quiet"
+        )
+        assert code == 2 and "mnist_t10k.npz" in err and len(err.strip().splitlines()) == 1, (name, err)

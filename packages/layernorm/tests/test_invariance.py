@@ -12,6 +12,7 @@ from pkg_layernorm.invariance import (
     invariance_table,
     matches_paper,
 )
+from pkg_shared.errors import UserError
 
 CELLS = [(transformation, name) for transformation in TRANSFORMATIONS for name in NORMALISERS]
 
@@ -69,5 +70,5 @@ def test_gradient_scaling_is_exact_without_eps(d):
 
 
 def test_gradient_scaling_rejects_non_positive_d():
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(UserError, match="positive"):
         gradient_scaling(0.0)

@@ -15,6 +15,7 @@ from pkg_layernorm.layers import (
     WeightNormLinear,
     layer_norm,
 )
+from pkg_shared.errors import UserError
 
 EPS = 1e-5
 
@@ -144,9 +145,9 @@ def test_mlp_structure_shapes_and_gradients(norm, device):
 def test_mlp_activation_and_bad_options():
     assert isinstance(MLP((4, 5, 2), "ln", activation=nn.Tanh)[1], nn.Tanh)
     assert len(MLP((4, 2), "bn")) == 1
-    with pytest.raises(ValueError, match="'layer'"):
+    with pytest.raises(UserError, match="'layer'"):
         MLP((4, 5, 2), "layer")
-    with pytest.raises(ValueError, match="sizes"):
+    with pytest.raises(UserError, match="sizes"):
         MLP((4,), "ln")
 
 
@@ -175,5 +176,5 @@ def test_fused_and_explicit_modules_agree_forward_and_backward(shape):
     grads_e = torch.autograd.grad(y_e, (x, explicit.gain, explicit.bias), g)
     for a, b in zip(grads_f, grads_e):
         torch.testing.assert_close(a, b, rtol=0, atol=1e-10)
-    with pytest.raises(ValueError, match="impl"):
+    with pytest.raises(UserError, match="impl"):
         LayerNorm(10, impl="triton")

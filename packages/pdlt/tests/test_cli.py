@@ -15,7 +15,7 @@ def test_smoke_reproduce_end_to_end(run_cli, tmp_path):
     for cid in (
         "tanh-lK-half",
         "relu-K-constant",
-        "tanh-criticality",
+        "k0-class-criticality",
         "relu-criticality",
         "spec-regressions",
     ):
@@ -66,11 +66,34 @@ def test_montecarlo_and_ntk_commands(run_cli, tmp_path):
         ["montecarlo", "--act", "swish"],
         ["ntk", "--widths", "0,4"],
         ["ntk", "--depth", "0"],
+        ["ntk", "--widths", "64,100000"],
+        ["kernel", "--depth", "100000000000"],
+        ["kernel", "--cw", "nan"],
+        ["montecarlo", "--samples", "1e12"],
+        ["montecarlo", "--width", "1000000"],
+        ["montecarlo", "--depth", "5000", "--samples", "1000000", "--width", "4"],
+        ["ntk", "--widths", "4096", "--depth", "200", "--nets", "10"],
     ],
 )
 def test_bad_input_exits_2_with_one_line(run_cli, argv):
     code, _, err = run_cli(main, *argv)
     assert code == 2 and len(err.strip().splitlines()) == 1, err
+
+
+def test_huge_depth_names_the_limit(run_cli):
+    code, _, err = run_cli(main, "kernel", "--depth", "100000000000")
+    assert code == 2 and "must be <= 100000" in err and "MemoryError" not in err
+
+
+def test_montecarlo_shows_progress_unless_quiet(run_cli, tmp_path, monkeypatch):
+    import pkg_pdlt.montecarlo as mc
+
+    seen = []
+    real = mc.progress
+    monkeypatch.setattr(mc, "progress", lambda it, **kw: seen.append(kw["quiet"]) or real(it, **kw))
+    argv = ["montecarlo", "--width", "8", "--depth", "2", "--samples", "20", "--out", tmp_path]
+    assert run_cli(main, *argv)[0] == 0 and run_cli(main, *argv, "--quiet")[0] == 0
+    assert seen == [False, True]
 
 
 def test_unknown_activation_lists_the_valid_ones(run_cli):
@@ -87,7 +110,7 @@ def test_small_reproduce(run_cli, tmp_path):
     claims = {c["id"]: c for c in read_results(tmp_path, "pdlt")["claims"]}
     assert all(c["holds"] is not None for c in claims.values())
     for cid in (
-        "tanh-criticality",
+        "k0-class-criticality",
         "relu-criticality",
         "ntk-mean-relu",
         "ntk-mean-tanh",
@@ -100,13 +123,14 @@ def test_mnist_claim_not_run_without_data(tmp_path):
     import torch
 
     from pkg_pdlt.config import PRESETS
-    from pkg_pdlt.experiment import mnist_part
+    from pkg_pdlt.experiment import mnist_data, mnist_part
     from pkg_shared.claims import NotRun
     from pkg_shared.cli import RunContext
 
     for dataset in ("none", "mnist-t10k"):
         ctx = RunContext("smoke", 0, torch.device("cpu"), None, tmp_path, dataset)
-        value = mnist_part(PRESETS["smoke"].mnist, ctx, torch.Generator())["mnist_kernel_max_z"]
+        X = mnist_data(PRESETS["smoke"].mnist, ctx)
+        value = mnist_part(PRESETS["smoke"].mnist, X, ctx.device, torch.Generator())["mnist_kernel_max_z"]
         assert isinstance(value, NotRun)
     assert "mnist_t10k.npz" in value.reason and "yann.lecun.com" in value.reason
 

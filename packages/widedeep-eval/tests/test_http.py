@@ -1,10 +1,13 @@
 """The OpenAI-compatible backend against a stub server on 127.0.0.1 (see conftest.py)."""
 
+import datetime
+import email.utils
+
 import pytest
 
 from pkg_shared.errors import UserError
 from pkg_widedeep_eval import LLM, ResponseCache
-from pkg_widedeep_eval.backends import BackendUnavailable, OpenAIBackend
+from pkg_widedeep_eval.backends import BackendUnavailable, OpenAIBackend, Stopped, retry_after_seconds
 
 MESSAGES = [{"role": "user", "content": "judge"}]
 
@@ -68,3 +71,40 @@ def test_needs_a_base_url(monkeypatch):
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     with pytest.raises(UserError, match="OPENAI_BASE_URL"):
         OpenAIBackend("m")
+
+
+def test_retry_after_forms():
+    now = datetime.datetime(2026, 10, 21, 7, 28, 0, tzinfo=datetime.UTC)
+    assert retry_after_seconds("120", now) == 120.0 and retry_after_seconds("1.5", now) == 1.5
+    assert retry_after_seconds("Wed, 21 Oct 2026 07:28:30 GMT", now) == 30.0  # IMF-fixdate
+    assert retry_after_seconds("Wednesday, 21-Oct-26 07:29:00 GMT", now) == 60.0  # RFC 850
+    assert retry_after_seconds("Wed Oct 21 07:28:05 2026", now) == 5.0  # asctime, no zone: GMT
+    assert retry_after_seconds("Wed, 21 Oct 2026 07:00:00 GMT", now) == 0.0  # in the past
+    assert retry_after_seconds("Fri, 21 Oct 2099 07:00:00 GMT", now) == 3600.0  # capped
+    assert retry_after_seconds("soon", now) is None and retry_after_seconds("", now) is None
+
+
+def test_retry_after_http_date_is_honoured(server):
+    """A 503 with ``Retry-After: <HTTP-date 30 s ahead>`` waits ~30 s, not the 0.01 s backoff."""
+    ahead = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=30)
+    server.script = [(503, email.utils.format_datetime(ahead, usegmt=True)), (429, "2")]
+    b = backend(server.url)
+    waits = []
+    b._cancelled.wait = lambda seconds: waits.append(seconds) or False  # record instead of sleeping
+    assert b.complete(MESSAGES, temperature=0.0, max_tokens=8).texts == [server.review]
+    assert 27 <= waits[0] <= 30 and waits[1] == 2.0 and len(server.requests) == 3
+
+
+def test_cancel_ends_a_retry_wait_at_once(server):
+    server.script = [(503, "3000")]
+    b = backend(server.url)
+    b.cancel()
+    with pytest.raises(Stopped):
+        b.complete(MESSAGES, temperature=0.0, max_tokens=8)
+    assert len(server.requests) == 0  # cancelled before sending anything
+
+
+def test_impossible_settings_are_user_errors(server):
+    for bad in ({"retries": -1}, {"concurrency": 0}, {"timeout": 0}):
+        with pytest.raises(UserError):
+            OpenAIBackend("m", server.url, **bad)

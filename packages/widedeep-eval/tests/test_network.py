@@ -1,5 +1,6 @@
 import pytest
 
+from pkg_shared.errors import UserError
 from pkg_widedeep_eval import LLM, NetworkConfig, Response, Sample, StubBackend, WideDeep, neighbours
 from pkg_widedeep_eval.network import Narrow, SingleNeuron, truncate_middle
 
@@ -139,5 +140,5 @@ def test_baselines_call_counts():
     assert SingleNeuron().evaluate(SAMPLE, llm)["usage"]["calls"] == 2
     r = Narrow(k=3).evaluate(SAMPLE, llm)
     assert r["usage"]["calls"] == 6 and r["reviews_total"] == 6 and r["verdict"] == "model2"
-    with pytest.raises(ValueError):
+    with pytest.raises(UserError):
         Narrow(k=0)

@@ -294,9 +294,11 @@ def summarize(results: Sequence[ClaimResult]) -> dict[str, int]:
 
 
 def headline(results: Sequence[ClaimResult]) -> str:
-    """``N of M paper claims hold (F fail, K not run); checks P of C pass``."""
+    """``N of M paper claims hold (F fail, K not run); checks: P of C pass (...)``."""
     c = summarize(results)
     text = f"{c['hold']} of {c['paper']} paper claims hold ({c['fail']} fail, {c['not_run']} not run)"
     if c["checks"]:
         text += f"; checks: {c['checks_pass']} of {c['checks']} pass"
+        if c["checks_fail"] or c["checks_pass"] < c["checks"]:
+            text += f" ({c['checks_fail']} fail, {c['checks'] - c['checks_pass'] - c['checks_fail']} not run)"
     return text

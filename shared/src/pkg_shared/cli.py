@@ -293,20 +293,16 @@ class App:
                 code = self.commands[args.command][2](args)
             return int(code or 0)
         except (UserError, *USER_OS_ERRORS) as e:
-            if args.debug:
-                traceback.print_exc()
             text = str(e) if isinstance(e, UserError) else f"{e.strerror or e}: {e.filename}"
-            print(f"{self.prog}: error: {text}", file=sys.stderr)
+            _report(args.debug, f"{self.prog}: error: {text}")
             return 2
         except KeyboardInterrupt:
-            print(f"{self.prog}: interrupted (finished work was kept)", file=sys.stderr)
+            _report(False, f"{self.prog}: interrupted (finished work was kept)")
             return 130
         except Exception as e:  # a bug: one line unless --debug
-            if args.debug:
-                traceback.print_exc()
-            print(
+            _report(
+                args.debug,
                 f"{self.prog}: internal error (a bug): {type(e).__name__}: {e} (rerun with --debug and report it)",
-                file=sys.stderr,
             )
             return 3
 
@@ -424,6 +420,15 @@ class App:
         if args.strict and any(r.holds is False and r.kind == "paper" for r in results):
             return 1
         return 0
+
+
+def _report(debug: bool, line: str) -> None:
+    """Print an error line on stderr (the traceback with ``--debug``); under torchrun on rank 0 only."""
+    if os.environ.get("RANK", "0") != "0":
+        return
+    if debug:
+        traceback.print_exc()
+    print(line, file=sys.stderr)
 
 
 def _load() -> list[float] | None:

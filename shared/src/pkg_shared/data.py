@@ -205,14 +205,15 @@ def sklearn_dataset(name: str) -> tuple[np.ndarray, np.ndarray]:
     return X.astype(np.float32), y
 
 
-def open_sqlite(path: str | Path, *, what: str = "database") -> sqlite3.Connection:
+def open_sqlite(path: str | Path, *, what: str = "database", **connect: Any) -> sqlite3.Connection:
     """Open a SQLite file, checking first that it is an intact database (``PRAGMA quick_check``).
 
     A damaged or non-SQLite file is a :class:`DataError` naming it (exit 2), never a crash mid-run.
+    ``connect`` goes to ``sqlite3.connect`` (``check_same_thread=False``, ``timeout=...``).
     """
     path = Path(path)
     try:
-        conn = sqlite3.connect(path)
+        conn = sqlite3.connect(path, **connect)
         result = conn.execute("PRAGMA quick_check").fetchone()
     except sqlite3.DatabaseError as e:
         raise DataError(f"{what} {path} is not a readable SQLite database ({e})") from None

@@ -59,6 +59,20 @@ def git_sha(path: str | Path | None = None) -> str | None:
     return out.stdout.strip() or None
 
 
+def git_dirty(path: str | Path | None = None) -> bool | None:
+    """True when the checkout holding ``path`` has uncommitted changes (the results then came from code
+    that differs from ``git_sha``); None outside git."""
+    where = Path(path) if path is not None else Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=where, capture_output=True, text=True, timeout=10, check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return None if out.returncode != 0 else bool(out.stdout.strip())
+
+
 def env_info(device: torch.device | str | None = None) -> dict[str, object]:
     """Python, torch, CUDA, device name and git sha: the ``env.json`` of a run folder."""
     device = torch.device(device) if device is not None else None
@@ -73,6 +87,7 @@ def env_info(device: torch.device | str | None = None) -> dict[str, object]:
         "device": str(device) if device is not None else None,
         "device_name": platform.processor() or platform.machine(),
         "git_sha": git_sha(),
+        "git_dirty": git_dirty(),
     }
     if device is not None and device.type == "cuda":
         info["device_name"] = torch.cuda.get_device_name(device)

@@ -131,7 +131,15 @@ class RunDir:
 
     @classmethod
     def create(cls, out: str | Path, slug: str, seed: int) -> RunDir:
-        """Make a fresh run folder; a clash within the same second gets a numeric suffix."""
+        """Make a fresh run folder; a clash within the same second gets a numeric suffix.
+
+        Under torchrun only rank 0 writes the run folder: the other ranks get a throwaway temporary one.
+        """
+        rank = os.environ.get("RANK", "0")
+        if rank != "0":
+            path = Path(tempfile.mkdtemp(prefix=f"pkg-{slug}-rank{rank}-"))
+            (path / "plots").mkdir()
+            return cls(path)
         stamp = time.strftime("%Y%m%d-%H%M%S")
         base = Path(out) / slug
         for n in range(1000):
@@ -340,19 +348,23 @@ def unflatten_state(tensors: Mapping[str, torch.Tensor], skeleton: Any) -> Any:
 SETTINGS = "settings.json"
 
 
-def check_settings(directory: str | Path, settings: Mapping[str, Any], *, what: str = "checkpoint") -> None:
+def check_settings(
+    directory: str | Path, settings: Mapping[str, Any], *, what: str = "checkpoint", write: bool = True
+) -> None:
     """Refuse to resume in ``directory`` under settings other than those that made it.
 
     ``settings`` is everything that changes the weights (model description, recipe, data settings,
     seed). The first call writes them to ``<directory>/settings.json``; a later call with different
     settings raises :class:`CheckpointError` naming the keys that differ (old -> new), so a resumed run can
-    never report old weights under new settings.
+    never report old weights under new settings. ``write=False`` only compares (the other ranks of a
+    distributed run, while rank 0 writes).
     """
     directory = Path(directory)
     new = to_jsonable(dict(settings))
     path = directory / SETTINGS
     if not path.exists():
-        atomic_write_json(path, new)
+        if write:
+            atomic_write_json(path, new)
         return
     old = read_json(path, f"{what} settings")
     keys = sorted(set(old) | set(new))

@@ -21,6 +21,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from . import distributed
 from .errors import UserError
 from .io import (
     CheckpointError,
@@ -117,6 +118,11 @@ def fit(
       changes the weights: model description, recipe, data settings, seed) is recorded there, and
       resuming under other settings is a :class:`CheckpointError` naming the keys that differ.
     - With ``restore_best`` the model ends with the weights of the best monitored epoch.
+    - Under ``torchrun`` the loop is data-parallel (see :mod:`pkg_shared.distributed`): the loader's batch
+      is the global batch, split over the ranks by a distributed sampler reshuffled per epoch; DDP averages
+      the gradients; the train loss is averaged over ranks; ``evaluate`` runs on every rank's copy of the
+      (identical) weights; only rank 0 writes checkpoints, logs and progress. A checkpoint resumes with the
+      same or a different number of processes.
     """
     if epochs < 0 or checkpoint_every < 1:
         raise UserError(f"epochs must be >= 0 and checkpoint_every >= 1 (got {epochs}, {checkpoint_every})")
@@ -133,6 +139,12 @@ def fit(
             return loss_fn(m(x), y)
 
     device = torch.device(device)
+    launched = distributed.launched()
+    if launched:
+        device = distributed.setup(device)
+        train_loader = distributed.shard(train_loader, seed=torch.initial_seed() % 2**31)
+    main = distributed.is_main()
+    quiet, log = quiet or not main, log if main else None
     use_amp = amp and device.type == "cuda"
     if amp and not use_amp:
         warnings.warn("AMP is only used on CUDA; training in float32 on the CPU", stacklevel=2)
@@ -146,9 +158,12 @@ def fit(
     result = FitResult()
     bad_epochs, best_state, start = 0, None, 0
     if checkpoint_dir is not None and settings is not None:
-        if not resume:
+        if not resume and main:
             (Path(checkpoint_dir) / "settings.json").unlink(missing_ok=True)
-        check_settings(checkpoint_dir, {**settings, "epochs": epochs}, what="training checkpoint")
+        distributed.barrier()
+        recorded = {**settings, "epochs": epochs}
+        check_settings(checkpoint_dir, recorded, what="training checkpoint", write=main)
+        distributed.barrier()
     if checkpoint_dir is not None and resume:
         state = load_train_state(checkpoint_dir)
         if state is not None:
@@ -170,17 +185,21 @@ def fit(
             start = result.resumed_from = len(result.history)
 
     model.to(device)
+    trained = distributed.wrap(model, device) if launched else model
+    sampler = getattr(train_loader, "sampler", None)
     epochs_bar = progress(range(start, epochs), quiet=quiet, desc=desc, initial=start, total=epochs)
     for epoch in epochs_bar:
         if result.stopped_early:
             break
         t0 = time.perf_counter()
+        if hasattr(sampler, "set_epoch"):
+            sampler.set_epoch(epoch)
         model.train()
         total, batches = torch.zeros((), device=device), 0
         for batch in train_loader:
             batch = to_device(batch, device)
             with torch.autocast(device.type, dtype=amp_dtype, enabled=use_amp):
-                loss = step(model, batch)
+                loss = step(trained, batch)
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             if grad_clip is not None:
@@ -190,7 +209,8 @@ def fit(
             scaler.update()
             total += loss.detach().float()
             batches += 1
-        row: dict[str, float] = {"epoch": epoch + 1, "train_loss": (total / max(batches, 1)).item()}
+        mean_loss = distributed.mean(total / max(batches, 1))
+        row: dict[str, float] = {"epoch": epoch + 1, "train_loss": mean_loss.item()}
         if evaluate is not None:
             model.eval()
             with torch.no_grad():
@@ -217,7 +237,7 @@ def fit(
             log(**row)
         epochs_bar.set_postfix({k: f"{v:.4g}" for k, v in row.items() if k not in ("epoch", "seconds")})
         last = epoch + 1 == epochs or result.stopped_early
-        if checkpoint_dir is not None and ((epoch + 1) % checkpoint_every == 0 or last):
+        if checkpoint_dir is not None and ((epoch + 1) % checkpoint_every == 0 or last) and main:
             save_train_state(
                 checkpoint_dir,
                 {
@@ -232,6 +252,8 @@ def fit(
                     "best_state": best_state,
                 },
             )
+        if checkpoint_dir is not None:
+            distributed.barrier()  # the other ranks wait while rank 0 writes
     if restore_best and best_state is not None:
         model.load_state_dict(best_state)
     return result

@@ -7,28 +7,27 @@ three LNs) and GRU cells, the baselines (no normalisation, batch normalisation, 
 experiments behind Fig. 6 (batch size) and the RNN figures (convergence).
 """
 
-from .cells import CELLS, LNGRUCell, LNLSTMCell, LNRNNCell, RecurrentClassifier, unroll
-from .invariance import PAPER_TABLE, gradient_scaling, invariance_table, matches_paper
-from .layers import MLP, NORMS, BatchNormLinear, LayerNorm, LNLinear, WeightNormLinear, layer_norm
+from pkg_shared.package import lazy_exports, version_of
 
-__version__ = "0.1.0"
-__all__ = [
-    "CELLS",
-    "MLP",
-    "NORMS",
-    "PAPER_TABLE",
-    "BatchNormLinear",
-    "LNGRUCell",
-    "LNLSTMCell",
-    "LNLinear",
-    "LNRNNCell",
-    "LayerNorm",
-    "RecurrentClassifier",
-    "WeightNormLinear",
-    "__version__",
-    "gradient_scaling",
-    "invariance_table",
-    "layer_norm",
-    "matches_paper",
-    "unroll",
-]
+__version__ = version_of("pkg-layernorm")
+_EXPORTS = {
+    "CELLS": ".config",
+    "NORMS": ".config",
+    "LNGRUCell": ".cells",
+    "LNLSTMCell": ".cells",
+    "LNRNNCell": ".cells",
+    "RecurrentClassifier": ".cells",
+    "unroll": ".cells",
+    "PAPER_TABLE": ".invariance",
+    "gradient_scaling": ".invariance",
+    "invariance_table": ".invariance",
+    "matches_paper": ".invariance",
+    "MLP": ".layers",
+    "BatchNormLinear": ".layers",
+    "LayerNorm": ".layers",
+    "LNLinear": ".layers",
+    "WeightNormLinear": ".layers",
+    "layer_norm": ".layers",
+}
+__all__ = sorted([*_EXPORTS, "__version__"])
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

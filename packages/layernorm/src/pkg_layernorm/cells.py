@@ -13,7 +13,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from pkg_layernorm.layers import LayerNorm
+from pkg_shared.errors import UserError
+
+from .config import CELLS
+from .layers import LayerNorm
 
 __all__ = ["CELLS", "LNGRUCell", "LNLSTMCell", "LNRNNCell", "RecurrentClassifier", "make_cell", "unroll"]
 
@@ -125,14 +128,13 @@ _CELLS: dict[str, type[nn.Module]] = {
     "rnn": nn.RNNCell,
     "ln-rnn": LNRNNCell,
 }
-CELLS = tuple(_CELLS)
 
 
 def make_cell(cell: str, input_size: int, hidden_size: int) -> nn.Module:
     """Build a recurrent cell by name: plain ``"lstm"``, ``"gru"``, ``"rnn"`` (tanh; torch's cells) or
     their layer-normalised versions ``"ln-lstm"``, ``"ln-gru"``, ``"ln-rnn"`` (Section 3.1)."""
     if cell not in _CELLS:
-        raise ValueError(f"unknown cell {cell!r}; expected one of {', '.join(CELLS)}")
+        raise UserError(f"unknown cell {cell!r}; expected one of {', '.join(CELLS)}")
     return _CELLS[cell](input_size, hidden_size)
 
 
@@ -143,7 +145,7 @@ def unroll(cell: nn.Module, x: Tensor, state: State | None = None) -> Tensor:
     step are taken over that step's H units only (Section 3.1).
     """
     if x.dim() != 3:
-        raise ValueError(f"expected x of shape (B, T, D), got {tuple(x.shape)}")
+        raise UserError(f"expected x of shape (B, T, D), got {tuple(x.shape)}")
     hidden = []
     for x_t in x.unbind(dim=1):
         state = cell(x_t, state)

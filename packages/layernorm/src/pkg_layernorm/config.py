@@ -10,6 +10,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# Names the command line offers (kept here, free of torch, so that `--help` imports nothing heavy).
+NORMS = ("none", "bn", "ln")
+CELLS = ("lstm", "ln-lstm", "gru", "ln-gru", "rnn", "ln-rnn")
+# Real 28x28 datasets of the data root: name -> (file, public source).
+IMAGE_DATASETS = {
+    "mnist-t10k": ("mnist_t10k.npz", "the official MNIST t10k files, http://yann.lecun.com/exdb/mnist/"),
+    "fashion-mnist-subset": (
+        "fashion_mnist_subset.npz",
+        "Fashion-MNIST, https://github.com/zalandoresearch/fashion-mnist (or Debian's dataset-fashion-mnist)",
+    ),
+}
+DATASETS = ("digits", *IMAGE_DATASETS)
+
 
 @dataclass(frozen=True)
 class BatchSizeConfig:

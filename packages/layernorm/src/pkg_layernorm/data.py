@@ -18,7 +18,17 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from torch import Tensor
 
-from pkg_shared.data import load_npz, require_files
+from pkg_shared.data import (
+    DataError,
+    check_finite,
+    check_labels,
+    check_split,
+    load_npz,
+    require_files,
+)
+from pkg_shared.errors import UserError
+
+from .config import DATASETS, IMAGE_DATASETS
 
 __all__ = [
     "DATASETS",
@@ -73,7 +83,7 @@ def adding_problem(n: int, T: int = 50, seed: int = 0) -> tuple[Tensor, Tensor]:
     of 1/6 (about 0.167). Returns ``x`` of shape ``(n, T, 2)`` and ``y`` of shape ``(n,)``, float32.
     """
     if n < 1 or T < 2:
-        raise ValueError(f"need n >= 1 sequences of T >= 2 steps, got n={n}, T={T}")
+        raise UserError(f"need n >= 1 sequences of T >= 2 steps, got n={n}, T={T}")
     gen = torch.Generator().manual_seed(seed)
     values = torch.rand((n, T), generator=gen)
     marked = torch.rand((n, T), generator=gen).argsort(dim=1)[:, :2]
@@ -81,38 +91,33 @@ def adding_problem(n: int, T: int = 50, seed: int = 0) -> tuple[Tensor, Tensor]:
     return torch.stack([values, markers], dim=-1), (values * markers).sum(dim=1)
 
 
-# Real 28x28 datasets from the data root (``--data-dir`` / ``$PKG_DATA_DIR``), for the paper's
-# 784-1000-1000-10 network. Files as laid out in the project's shared/data (see each SOURCE.md).
-IMAGE_DATASETS = {
-    "mnist-t10k": ("mnist_t10k.npz", "the official MNIST t10k files, http://yann.lecun.com/exdb/mnist/"),
-    "fashion-mnist-subset": (
-        "fashion_mnist_subset.npz",
-        "Fashion-MNIST, https://github.com/zalandoresearch/fashion-mnist (or Debian's dataset-fashion-mnist)",
-    ),
-}
-DATASETS = ("digits", *IMAGE_DATASETS)
-
-
 def image_split(dataset: str, root: str | Path | None = None) -> Split:
     """A 28x28 dataset of the data root as flat float32 features in [0, 1] (pixel / 255), shape ``(N, 784)``.
 
-    Raises ``DatasetMissing`` naming the file and its public source when it is not there.
+    Raises ``DatasetMissing`` naming the file and its public source when it is not there, and
+    ``DataError`` (exit 2, naming the file) when it is truncated, lacks an array, holds images that are
+    not 28x28 pixels in 0..255, labels outside 0..9, or an empty split.
     """
     if dataset not in IMAGE_DATASETS:
-        raise ValueError(f"unknown dataset {dataset!r}; expected one of {', '.join(DATASETS)}")
+        raise UserError(f"unknown dataset {dataset!r}; expected one of {', '.join(DATASETS)}")
     filename, source = IMAGE_DATASETS[dataset]
     folder = require_files(dataset, [filename], root=root, source=source)
-    arrays = load_npz(folder / filename, ["x_train", "y_train", "x_test", "y_test"])
-
-    def flat(x: np.ndarray) -> Tensor:
-        return torch.from_numpy(x.reshape(len(x), -1).astype(np.float32) / 255.0)
-
-    return Split(
-        flat(arrays["x_train"]),
-        torch.from_numpy(arrays["y_train"].astype(np.int64)),
-        flat(arrays["x_test"]),
-        torch.from_numpy(arrays["y_test"].astype(np.int64)),
-    )
+    path = folder / filename
+    arrays = load_npz(path, ["x_train", "y_train", "x_test", "y_test"])
+    out = []
+    for part in ("train", "test"):
+        x, y = arrays[f"x_{part}"], arrays[f"y_{part}"]
+        if x.ndim != 3 or x.shape[1:] != (28, 28):
+            raise DataError(f"{path}: x_{part} has shape {x.shape}, expected (N, 28, 28)")
+        if y.ndim != 1 or len(y) != len(x):
+            raise DataError(f"{path}: y_{part} has shape {y.shape}, expected ({len(x)},)")
+        check_split(part, len(x), source=path)
+        pixels = check_finite(x.reshape(len(x), -1), path, f"x_{part}")
+        if pixels.min() < 0 or pixels.max() > 255:
+            raise DataError(f"{path}: x_{part} holds pixels outside 0..255")
+        check_labels(y, range(10), path, f"y_{part}")
+        out += [torch.from_numpy(pixels.astype(np.float32) / 255.0), torch.from_numpy(y.astype(np.int64))]
+    return Split(*out)
 
 
 def load_split(dataset: str, root: str | Path | None = None, seed: int = 0) -> Split:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -31,6 +32,12 @@ from .invariance import TRANSFORMATIONS, gradient_scaling, invariance_table, mat
 from .layers import MLP
 
 GRADIENT_SCALE = 3.0
+BATCHSIZE_METRICS = (
+    "ln_minus_bn_accuracy_b4",
+    "ln_minus_bn_nll_b4",
+    "ln_accuracy_b4_minus_b128",
+    "bn_accuracy_b4_minus_b128",
+)
 
 
 def subset(split: Split, max_train: int | None) -> Split:
@@ -51,8 +58,14 @@ def train_and_track(
     quiet: bool = True,
     log: Callable[..., None] | None = None,
     desc: str = "train",
+    checkpoint_dir: str | Path | None = None,
+    settings: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Adam on the training split; test accuracy (%) and NLL after every epoch.
+
+    With ``checkpoint_dir`` the training state is saved after every epoch and a later call with the same
+    folder resumes from it; ``settings`` (everything that changes the weights) is recorded there and a
+    resume under other settings is refused naming the keys (exit 2 from the command line).
 
     A last mini-batch of a single case is dropped (batch normalisation cannot train on it; spec Pitfalls).
     Evaluation is in ``eval()`` mode, so BN uses its running statistics, as the paper's baseline does.
@@ -84,6 +97,8 @@ def train_and_track(
         log=log,
         quiet=quiet,
         desc=desc,
+        checkpoint_dir=checkpoint_dir,
+        settings=settings,
     )
     history = result.history
     return {
@@ -91,6 +106,7 @@ def train_and_track(
         "nll": history[-1]["test_nll"],
         "curve": [row["test_accuracy"] for row in history],
         "nll_curve": [row["test_nll"] for row in history],
+        "resumed_from": result.resumed_from,
     }
 
 
@@ -164,6 +180,12 @@ def rnn_experiment(
 def reproduce(ctx: RunContext) -> dict[str, Any]:
     """All three experiments for one seed; returns the values the claims judge, plus the curves."""
     preset = PRESETS[ctx.scale]
+    bs_cfg = preset.batchsize
+    try:  # read the data first: a damaged file stops the run before any training
+        split = subset(load_split(ctx.dataset, ctx.data_dir, seed=0), bs_cfg.max_train)
+    except DatasetMissing as e:
+        split, missing = None, NotRun(str(e))
+    ctx.status("invariance table and gradient scaling")
     table = invariance_table(seed=ctx.seed)
     grads = gradient_scaling(GRADIENT_SCALE, seed=ctx.seed)
     measured: dict[str, Any] = {
@@ -173,19 +195,13 @@ def reproduce(ctx: RunContext) -> dict[str, Any]:
         "output_deviation_scaled_w": grads["output_deviation"],
     }
 
-    bs_cfg = preset.batchsize
     small, large = min(bs_cfg.batch_sizes), max(bs_cfg.batch_sizes)
-    try:
-        split = subset(load_split(ctx.dataset, ctx.data_dir, seed=0), bs_cfg.max_train)
-    except DatasetMissing as e:
-        reason = NotRun(str(e))
-        measured.update(
-            {
-                k: reason
-                for k in ("ln_minus_bn_accuracy_b4", "ln_minus_bn_nll_b4", "ln_accuracy_b4_minus_b128")
-            }
-        )
+    if split is None:
+        measured.update({k: missing for k in BATCHSIZE_METRICS})
     else:
+        ctx.status(
+            f"batch size: {'/'.join(bs_cfg.norms)} at batch {' and '.join(map(str, bs_cfg.batch_sizes))}"
+        )
         runs = batchsize_experiment(
             split, bs_cfg, seed=ctx.seed, device=ctx.device, quiet=ctx.quiet, log=ctx.log
         )
@@ -198,9 +214,13 @@ def reproduce(ctx: RunContext) -> dict[str, Any]:
         measured["ln_accuracy_b4_minus_b128"] = (
             runs[f"ln_b{small}"]["accuracy"] - runs[f"ln_b{large}"]["accuracy"]
         )
+        measured["bn_accuracy_b4_minus_b128"] = (
+            runs[f"bn_b{small}"]["accuracy"] - runs[f"bn_b{large}"]["accuracy"]
+        )
         measured["batchsize_curves"] = {key: res["curve"] for key, res in runs.items()}
 
     rnn_cfg = preset.rnn
+    ctx.status(f"recurrent: {' vs '.join(rnn_cfg.cells)} on digits read row by row")
     seq = as_sequences(subset(load_split("digits", seed=0), rnn_cfg.max_train))
     rnns = rnn_experiment(seq, rnn_cfg, seed=ctx.seed, device=ctx.device, quiet=ctx.quiet, log=ctx.log)
     for cell, res in rnns.items():

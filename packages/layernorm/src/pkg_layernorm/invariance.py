@@ -28,6 +28,7 @@ from torch import Tensor, nn
 from torch.func import functional_call
 
 from pkg_layernorm.layers import BatchNormLinear, LNLinear, WeightNormLinear
+from pkg_shared.errors import UserError
 
 __all__ = [
     "NORMALISERS",
@@ -170,7 +171,7 @@ def gradient_scaling(d: float, seed: int = 0, eps: float = 1e-5) -> dict[str, fl
     ``eps=0`` is the paper's exact eq. (3) and leaves only float64 round-off.
     """
     if d <= 0:
-        raise ValueError(f"d must be positive, got {d}")
+        raise UserError(f"d must be positive, got {d}")
     gen = torch.Generator().manual_seed(seed)
     layer, weight_name = _random_layer("layer", gen, torch.float64)
     layer.norm.eps = eps

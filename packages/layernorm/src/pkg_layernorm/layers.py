@@ -24,6 +24,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import weight_norm
 
+from pkg_shared.errors import UserError
+
+from .config import NORMS
+
 __all__ = [
     "BatchNormLinear",
     "LNLinear",
@@ -68,7 +72,7 @@ class LayerNorm(nn.Module):
     ) -> None:
         super().__init__()
         if impl not in ("fused", "explicit"):
-            raise ValueError(f"unknown impl {impl!r}; expected 'fused' or 'explicit'")
+            raise UserError(f"unknown impl {impl!r}; expected 'fused' or 'explicit'")
         self.hidden_size = hidden_size
         self.eps = eps
         self.impl = impl
@@ -156,7 +160,6 @@ _HIDDEN_LAYERS: dict[str, Callable[[int, int], nn.Module]] = {
     "bn": BatchNormLinear,
     "ln": LNLinear,
 }
-NORMS = tuple(_HIDDEN_LAYERS)
 
 
 class MLP(nn.Sequential):
@@ -169,9 +172,9 @@ class MLP(nn.Sequential):
 
     def __init__(self, sizes: Sequence[int], norm: str = "ln", activation: type[nn.Module] = nn.ReLU) -> None:
         if norm not in NORMS:
-            raise ValueError(f"unknown norm {norm!r}; expected one of {', '.join(NORMS)}")
+            raise UserError(f"unknown norm {norm!r}; expected one of {', '.join(NORMS)}")
         if len(sizes) < 2:
-            raise ValueError(f"sizes needs at least an input and an output size, got {list(sizes)}")
+            raise UserError(f"sizes needs at least an input and an output size, got {list(sizes)}")
         layers: list[nn.Module] = []
         for n_in, n_out in zip(sizes[:-2], sizes[1:-1]):
             layers += [_HIDDEN_LAYERS[norm](n_in, n_out), activation()]

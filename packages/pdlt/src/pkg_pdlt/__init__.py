@@ -10,52 +10,42 @@ universality classes (``criticality``); Monte Carlo ensembles of random networks
 matmuls and empirical NTKs with torch.func (``montecarlo``).
 """
 
-__version__ = "0.1.0"
+from pkg_shared.package import lazy_exports, version_of
 
-from .activations import NAMES, Activation, get_activation
-from .criticality import Criticality, closed_form, find_criticality
-from .gaussian import expect, expect2
-from .montecarlo import Ensemble, Moments, RandomMLP, correlation, empirical_ntk, ensemble, moments
-from .theory import (
-    chi_parallel,
-    chi_perp,
-    correlation_recursion,
-    equivalent_learning_rates,
-    exact_kurtosis,
-    kernel_recursion,
-    kurtosis_1n,
-    multi_input_recursion,
-    ntk_recursion,
-    scale_invariant_moments,
-    vertex_recursion,
-)
-
-__all__ = [
-    "NAMES",
-    "Activation",
-    "Criticality",
-    "Ensemble",
-    "Moments",
-    "RandomMLP",
-    "__version__",
-    "chi_parallel",
-    "chi_perp",
-    "closed_form",
-    "correlation",
-    "correlation_recursion",
-    "empirical_ntk",
-    "ensemble",
-    "equivalent_learning_rates",
-    "exact_kurtosis",
-    "expect",
-    "expect2",
-    "find_criticality",
-    "get_activation",
-    "kernel_recursion",
-    "kurtosis_1n",
-    "moments",
-    "multi_input_recursion",
-    "ntk_recursion",
-    "scale_invariant_moments",
-    "vertex_recursion",
-]
+__version__ = version_of("pkg-pdlt")
+_EXPORTS = {
+    "NAMES": ".activations",
+    "Activation": ".activations",
+    "get_activation": ".activations",
+    "Criticality": ".criticality",
+    "boundary_root": ".criticality",
+    "closed_form": ".criticality",
+    "find_criticality": ".criticality",
+    "expect": ".gaussian",
+    "expect2": ".gaussian",
+    "Ensemble": ".montecarlo",
+    "Moments": ".montecarlo",
+    "RandomMLP": ".montecarlo",
+    "correlation": ".montecarlo",
+    "empirical_ntk": ".montecarlo",
+    "ensemble": ".montecarlo",
+    "moments": ".montecarlo",
+    **{
+        name: ".theory"
+        for name in (
+            "chi_parallel",
+            "chi_perp",
+            "correlation_recursion",
+            "equivalent_learning_rates",
+            "exact_kurtosis",
+            "kernel_recursion",
+            "kurtosis_1n",
+            "multi_input_recursion",
+            "ntk_recursion",
+            "scale_invariant_moments",
+            "vertex_recursion",
+        )
+    },
+}
+__all__ = sorted([*_EXPORTS, "__version__"])
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

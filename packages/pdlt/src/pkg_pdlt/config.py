@@ -11,6 +11,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# Names and limits the command line needs, kept here free of torch/scipy so that `--help` is instant.
+ACTIVATION_HELP = "relu, linear, leaky_relu:<slope>, tanh, sin, swish, gelu, sigmoid or softplus"
+SAMPLERS = ("weights", "marginal")
+MNIST = "mnist-t10k"
+MNIST_FILES = ("mnist_t10k.npz",)
+MAX_DEPTH = 100_000  # kernel: one quadrature per layer, seconds at this depth
+MAX_MC_DEPTH = 10_000  # montecarlo / ntk: layers of explicit networks
+MAX_WIDTH = 8192  # one float64 n x n weight matrix is 0.5 GB at this width
+MAX_NTK_WIDTH = 4096  # the NTK's Jacobian holds every weight of a network
+MAX_SAMPLES = 10_000_000
+MEMORY_BUDGET = 4 * 2**30  # bytes an ensemble's records (or one NTK chunk) may take
+
 
 @dataclass(frozen=True)
 class KernelConfig:

@@ -3,10 +3,13 @@
 :func:`find_criticality` solves the three equations
     K* = C_b + C_W <sigma^2>_{K*},   chi_par(K*) = 1,   chi_perp(K*) = 1
 for (C_b, C_W, K*) with ``scipy.optimize.root`` (Levenberg-Marquardt, which tolerates the singular
-Jacobian of scale-invariant activations) from several starts, then checks the K* -> 0 boundary
-(Sec. 5.3.3: sigma(0) = 0, sigma_1 != 0 gives (C_b, C_W) = (0, 1/sigma_1^2), stable when
-a_1 = sigma_3/sigma_1 + (3/4)(sigma_2/sigma_1)^2 < 0). It reports "none" when nothing solves them.
-The closed forms of the universality classes are in :func:`closed_form` and are tested against it.
+Jacobian of scale-invariant activations) from several starts, then the K* -> 0 boundary (Sec. 5.3.3).
+Where sigma(0) = 0 and sigma_1 != 0 (Taylor coefficients by autograd), the boundary root is found
+numerically by :func:`boundary_root`: the fixed-point and chi_perp = 1 equations fix (C_b(K), C_W(K))
+for each small K, and their limit K -> 0 is extrapolated; it is stable when
+a_1 = sigma_3/sigma_1 + (3/4)(sigma_2/sigma_1)^2 < 0. It reports "none" when nothing solves them.
+The closed forms of the universality classes ((0, 1/sigma_1^2) for the K* = 0 class) are in
+:func:`closed_form`, never used by the solver, and tested against it.
 """
 
 from __future__ import annotations
@@ -17,11 +20,13 @@ import numpy as np
 from scipy.optimize import root
 
 from .activations import Activation, get_activation
+from .gaussian import expect
 from .theory import chi_parallel, chi_perp, scale_invariant_moments, sigma2
 
 STARTS = np.logspace(-2, 2, 9)
 RESIDUAL_TOL = 1e-9
 BOUNDARY_K = 1e-5
+BOUNDARY_FAMILY = (1e-5, 1e-6)  # the small K* at which the boundary family is solved, then extrapolated
 K_MAX = 1e3  # roots beyond drift along the ReLU-like large-K asymptote (softplus): not fixed points
 
 
@@ -101,13 +106,28 @@ def a1_coefficient(act: Activation) -> float | None:
     return s3 / s1 + 0.75 * (s2 / s1) ** 2
 
 
+def boundary_root(act: Activation) -> tuple[float, float, float]:
+    """The K* -> 0 boundary root (C_b, C_W) found numerically, and the chi_par residual left there.
+
+    For a small K, chi_perp(K) = C_W <sigma'^2>_K = 1 and the fixed point K = C_b + C_W <sigma^2>_K are
+    two linear equations for (C_b, C_W) (Gauss-Hermite expectations; no Taylor coefficient enters).
+    Solving them at K = 1e-5 and 1e-6 and extrapolating linearly to K = 0 (the family is smooth in K)
+    gives the root; |chi_par(K) - 1| at the smallest K shows that the third equation holds in the limit.
+    """
+    K = np.asarray(BOUNDARY_FAMILY, dtype=float)
+    C_W = 1.0 / expect(lambda z: act.grad(z) ** 2, K)
+    C_b = K - C_W * sigma2(act, K)
+    at_zero = (K[0] * np.array([C_b[1], C_W[1]]) - K[1] * np.array([C_b[0], C_W[0]])) / (K[0] - K[1])
+    residual = abs(float(chi_parallel(act, K[1], C_W[1])) - 1.0)
+    return float(at_zero[0]), float(at_zero[1]), residual
+
+
 def find_criticality(act: Activation | str) -> Criticality:
     """Solve for criticality (see the module docstring); never hard-codes an activation's answer."""
     act = get_activation(act)
     sols = _distinct(_interior_solutions(act))
     interior = [s for s in sols if BOUNDARY_K < s[2] < K_MAX]
     asymptote = any(s[2] >= K_MAX for s in sols)
-    s1 = act.taylor(1)[1]
     a1 = a1_coefficient(act)
     boundary = a1 is not None and not act.scale_invariant
     if len(interior) > 1:
@@ -118,14 +138,18 @@ def find_criticality(act: Activation | str) -> Criticality:
                 interior, "K^(l) = K^(1) at every layer",
             )  # fmt: skip
     if boundary and a1 < 0:
-        note = f"K* -> 0 boundary, a_1 = {a1:.4g} < 0: K^(l) ~ 1/((-a_1) l)"
+        C_b, C_W, residual = boundary_root(act)
+        note = (
+            f"K* -> 0 boundary, a_1 = {a1:.4g} < 0: K^(l) ~ 1/((-a_1) l); root found numerically "
+            f"(chi_par - 1 = {residual:.1e} at K* = {BOUNDARY_FAMILY[-1]:g})"
+        )
         if interior:
             note += f"; also interior solutions {interior}"
-        return Criticality(act.name, "K*=0", 0.0, 1.0 / s1**2, 0.0, a1, interior, note)
+        return Criticality(act.name, "K*=0", C_b, C_W, 0.0, a1, interior, note)
     if interior:
         C_b_, C_W_, K_ = interior[0]
         note = (
-            f"K* -> 0 boundary at C_W = {1 / s1**2:.4g} is half-stable (a_1 = {a1:.4g} > 0)"
+            f"K* -> 0 boundary at C_W = {boundary_root(act)[1]:.4g} is half-stable (a_1 = {a1:.4g} > 0)"
             if boundary
             else ""
         )
@@ -134,7 +158,7 @@ def find_criticality(act: Activation | str) -> Criticality:
     if asymptote:
         why += f" (only K* -> infinity, past {K_MAX:g}, where sigma looks scale-invariant)"
     if boundary:
-        why += f"; the K* -> 0 boundary (C_W = {1 / s1**2:.4g}) is unstable, a_1 = {a1:.4g} > 0"
+        why += f"; the K* -> 0 boundary (C_W = {boundary_root(act)[1]:.4g}) is unstable, a_1 = {a1:.4g} > 0"
     return Criticality(act.name, "none", None, None, None, a1, [], why)
 
 

@@ -1,11 +1,15 @@
 """The small-scale reproduction (spec "Small-scale reproduction"): kernel, phase, vertex, ntk, correlation.
 
 Each part returns the numbers its claims judge plus the curves its figure draws; ``reproduce`` runs
-them for one seed and :mod:`pkg_pdlt.figures` draws ``plots/{kernel,phase,vertex,ntk,correlation}.png``.
+them for one seed and ``report`` has :mod:`pkg_pdlt.figures` draw ``plots/{kernel,phase,vertex,ntk,
+correlation}.png`` once (from the first seed's curves). The deterministic parts (recursions, closed forms,
+criticality) involve no random number: they are computed once per process and shared by every seed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -14,9 +18,11 @@ import torch
 from pkg_shared.claims import NotRun
 from pkg_shared.cli import RunContext
 from pkg_shared.data import DatasetMissing
+from pkg_shared.progress import progress
 
 from . import figures
 from .config import (
+    MNIST,
     PRESETS,
     CorrelationConfig,
     KernelConfig,
@@ -26,7 +32,7 @@ from .config import (
     VertexConfig,
 )
 from .criticality import find_criticality
-from .data import MNIST, mnist_inputs
+from .data import mnist_inputs
 from .gaussian import expect
 from .montecarlo import correlation, empirical_ntk, ensemble, moments
 from .theory import (
@@ -65,6 +71,7 @@ SPEC_VALUES = {
 SPEC_DECIMALS = {"relu n=32 exact kappa(l=12)": 2}
 
 
+@cache
 def vk2_slope(act: str, lo: int = 100, hi: int = 200) -> float:
     """Per-layer slope of V/K^2 between layers lo and hi at criticality, K^(1) = 1."""
     K, V = vertex_recursion(act, *CRITICAL[act], 1.0, hi)
@@ -72,6 +79,7 @@ def vk2_slope(act: str, lo: int = 100, hi: int = 200) -> float:
     return float((r[hi - 1] - r[lo - 1]) / (hi - lo))
 
 
+@cache
 def regressions() -> dict[str, Any]:
     """Recompute the spec's recursion values; the worst |ours - spec| / tolerance (<= 1 passes).
 
@@ -97,6 +105,7 @@ def regressions() -> dict[str, Any]:
     }
 
 
+@cache
 def kernel_part(cfg: KernelConfig) -> dict[str, Any]:
     """K^(l) around criticality; l K^(l) -> 1/2 for tanh; ReLU's K constant at C_W = 2."""
     curves = {f"tanh C_W={cw:g}": kernel_recursion("tanh", 0.0, cw, cfg.K1, cfg.depth) for cw in cfg.tanh_cw}
@@ -109,8 +118,13 @@ def kernel_part(cfg: KernelConfig) -> dict[str, Any]:
     }
 
 
+@cache
 def phase_part(cfg: PhaseConfig) -> dict[str, Any]:
-    """tanh's (C_b, C_W) plane coloured by log chi_perp(K*); find_criticality for every activation."""
+    """tanh's (C_b, C_W) plane coloured by log chi_perp(K*); find_criticality for every activation.
+
+    ``k0_critical_error`` compares the solver's numerically found K* -> 0 roots of tanh and sin with the
+    closed form (0, 1/sigma_1^2) = (0, 1).
+    """
     cb = np.linspace(0.0, cfg.cb_max, cfg.grid)
     cw = np.linspace(*cfg.cw_range, cfg.grid)
     CB, CW = np.meshgrid(cb, cw, indexing="ij")
@@ -119,44 +133,51 @@ def phase_part(cfg: PhaseConfig) -> dict[str, Any]:
         K = CB + CW * expect(lambda z: np.tanh(z) ** 2, K)
     log_chi = np.log(CW * expect(lambda z: (1 - np.tanh(z) ** 2) ** 2, K))
     table = {a: find_criticality(a) for a in ACTIVATIONS}
-    tanh, relu = table["tanh"], table["relu"]
+    relu = table["relu"]
+    k0 = [table[a] for a in ("tanh", "sin")]
     return {
-        "tanh_critical_error": max(abs(tanh.C_b), abs(tanh.C_W - 1.0)) if tanh.C_W else float("nan"),
+        "k0_critical_error": max(max(abs(c.C_b), abs(c.C_W - 1.0)) for c in k0)
+        if all(c.klass == "K*=0" for c in k0)
+        else float("nan"),
+        "k0_critical_roots": {c.activation: [c.C_b, c.C_W] for c in k0},
         "relu_critical_cw": relu.C_W if relu.C_W else float("nan"),
         "criticality": {a: c.describe() for a, c in table.items()},
         "phase": {"C_b": cb.tolist(), "C_W": cw.tolist(), "log_chi_perp": log_chi.tolist()},
     }
 
 
-def vertex_part(cfg: VertexConfig, generator: torch.Generator, device: torch.device) -> dict[str, Any]:
+def vertex_part(
+    cfg: VertexConfig, generator: torch.Generator, device: torch.device, quiet: bool = True
+) -> dict[str, Any]:
     """kappa^(l) from S networks vs the 1/n prediction and, for linear and ReLU, the exact result."""
     x = torch.ones(1, cfg.n0, dtype=torch.float64, device=device)
     curves: dict[str, Any] = {}
     exact_z, tanh_z, misses = [], [], []
-    for act, (C_b, C_W) in CRITICAL.items():
-        for n in cfg.widths:
-            L = min(2 * n, cfg.max_depth)
-            ens = ensemble(act, C_b, C_W, x, [n] * L, cfg.samples, sampler=cfg.sampler, generator=generator)
-            mc = moments(ens, generator=generator)
-            K, V = vertex_recursion(act, C_b, C_W, C_b + C_W, L)
-            one_n = kurtosis_1n(K, V, n)
-            ratio = np.arange(1, L + 1) / n
-            se = np.maximum(mc.kappa_se, 1e-12)
-            row = {"l_over_n": ratio, "mc": mc.kappa, "se": mc.kappa_se, "one_n": one_n, "K_mc": mc.K, "K": K}
-            if act == "tanh":
-                tanh_z.append(
-                    np.abs(mc.kappa - one_n)[ratio <= cfg.tanh_fit_max_ratio]
-                    / se[ratio <= cfg.tanh_fit_max_ratio]
-                )
-            else:
-                exact = exact_kurtosis(act, n, L)
-                z = np.abs(mc.kappa - exact) / se
-                exact_z.append(z)
-                row |= {"exact": exact, "z": z}
-                if act == "relu":
-                    far = ratio >= cfg.breakdown_ratio
-                    misses.append(np.abs(one_n[far] - mc.kappa[far]) / np.abs(mc.kappa[far]))
-            curves[f"{act} n={n}"] = {k: np.asarray(v).tolist() for k, v in row.items()}
+    cases = [(act, n) for act in CRITICAL for n in cfg.widths]
+    for act, n in progress(cases, quiet=quiet, desc=f"vertex ensembles of {cfg.samples} networks"):
+        C_b, C_W = CRITICAL[act]
+        L = min(2 * n, cfg.max_depth)
+        ens = ensemble(act, C_b, C_W, x, [n] * L, cfg.samples, sampler=cfg.sampler, generator=generator)
+        mc = moments(ens, generator=generator)
+        K, V = vertex_recursion(act, C_b, C_W, C_b + C_W, L)
+        one_n = kurtosis_1n(K, V, n)
+        ratio = np.arange(1, L + 1) / n
+        se = np.maximum(mc.kappa_se, 1e-12)
+        row = {"l_over_n": ratio, "mc": mc.kappa, "se": mc.kappa_se, "one_n": one_n, "K_mc": mc.K, "K": K}
+        if act == "tanh":
+            tanh_z.append(
+                np.abs(mc.kappa - one_n)[ratio <= cfg.tanh_fit_max_ratio]
+                / se[ratio <= cfg.tanh_fit_max_ratio]
+            )
+        else:
+            exact = exact_kurtosis(act, n, L)
+            z = np.abs(mc.kappa - exact) / se
+            exact_z.append(z)
+            row |= {"exact": exact, "z": z}
+            if act == "relu":
+                far = ratio >= cfg.breakdown_ratio
+                misses.append(np.abs(one_n[far] - mc.kappa[far]) / np.abs(mc.kappa[far]))
+        curves[f"{act} n={n}"] = {k: np.asarray(v).tolist() for k, v in row.items()}
     all_exact = np.concatenate(exact_z)
     out = {
         "mc_exact_max_z": float(all_exact.max()),
@@ -178,12 +199,14 @@ def vertex_part(cfg: VertexConfig, generator: torch.Generator, device: torch.dev
     return out
 
 
-def ntk_part(cfg: NTKConfig, generator: torch.Generator, device: torch.device) -> dict[str, Any]:
+def ntk_part(
+    cfg: NTKConfig, generator: torch.Generator, device: torch.device, quiet: bool = True
+) -> dict[str, Any]:
     """Empirical NTK over ``nets`` networks per width vs the recursion Theta^(L), ReLU and tanh critical."""
     x = torch.ones(cfg.n0, dtype=torch.float64, device=device)
     out: dict[str, Any] = {}
     curves = {}
-    for act in ("relu", "tanh"):
+    for act in progress(("relu", "tanh"), quiet=quiet, desc="empirical NTKs"):
         C_b, C_W = CRITICAL[act]
         theory = ntk_recursion(act, C_b, C_W, C_b + C_W, cfg.depth, cfg.lam_b, cfg.lam_W)[-1]
         thetas = [
@@ -239,20 +262,28 @@ def correlation_part(
     return {"correlation_max_abs_dev": worst, "correlation_curves": curves}
 
 
-def mnist_part(cfg: MnistConfig, ctx: RunContext, generator: torch.Generator) -> dict[str, Any]:
+def mnist_data(cfg: MnistConfig, ctx: RunContext) -> np.ndarray | NotRun:
+    """The MNIST inputs of the optional part, or why it is not run (a damaged file is exit 2)."""
+    if ctx.dataset != MNIST:
+        return NotRun(f"optional: run with --dataset {MNIST} and a data root")
+    try:
+        return mnist_inputs(ctx.data_dir, cfg.images)
+    except DatasetMissing as e:
+        return NotRun(str(e))
+
+
+def mnist_part(
+    cfg: MnistConfig, X: np.ndarray | NotRun, device: torch.device, generator: torch.Generator
+) -> dict[str, Any]:
     """Multi-input kernel K_ab on MNIST digits at the last layer: recursion vs S networks of width n.
 
     Judged by the largest |MC - recursion| / s.e. over the pairs (s.e.: std over networks / sqrt(S)).
     """
-    if ctx.dataset != MNIST:
-        return {"mnist_kernel_max_z": NotRun(f"optional: run with --dataset {MNIST} and a data root")}
-    try:
-        X = mnist_inputs(ctx.data_dir, cfg.images)
-    except DatasetMissing as e:
-        return {"mnist_kernel_max_z": NotRun(str(e))}
+    if isinstance(X, NotRun):
+        return {"mnist_kernel_max_z": X}
     C_b, C_W = CRITICAL["relu"]
     theory = multi_input_recursion("relu", C_b, C_W, X, cfg.depth).K
-    ens = ensemble("relu", C_b, C_W, torch.as_tensor(X, device=ctx.device), [cfg.width] * cfg.depth,
+    ens = ensemble("relu", C_b, C_W, torch.as_tensor(X, device=device), [cfg.width] * cfg.depth,
                    cfg.samples, generator=generator)  # fmt: skip
     gram = ens.gram[-1].cpu().numpy()  # (S, m, m): the last layer's kernel in every network
     mc, se = gram.mean(0), gram.std(0, ddof=1) / np.sqrt(len(gram))
@@ -264,22 +295,28 @@ def mnist_part(cfg: MnistConfig, ctx: RunContext, generator: torch.Generator) ->
 
 
 def reproduce(ctx: RunContext) -> dict[str, Any]:
-    """All five parts for one seed, plus the regression values; draws the five figures."""
+    """All parts for one seed, plus the regression values (the deterministic parts computed once)."""
     preset = PRESETS[ctx.scale]
+    X = mnist_data(preset.mnist, ctx)  # read the data first: a damaged file stops the run at once
     gen = torch.Generator(ctx.device).manual_seed(ctx.seed)
-    measured: dict[str, Any] = regressions()
+    measured: dict[str, Any] = dict(regressions())
     measured |= {"vk2_slope_" + a: vk2_slope(a) for a in CRITICAL}
     parts = (
-        ("kernel", lambda: kernel_part(preset.kernel)),
-        ("phase", lambda: phase_part(preset.phase)),
-        ("vertex", lambda: vertex_part(preset.vertex, gen, ctx.device)),
-        ("ntk", lambda: ntk_part(preset.ntk, gen, ctx.device)),
-        ("correlation", lambda: correlation_part(preset.correlation, gen, ctx.device)),
-        ("mnist", lambda: mnist_part(preset.mnist, ctx, gen)),
+        ("kernel recursions", lambda: kernel_part(preset.kernel)),
+        ("phase plane and criticality", lambda: phase_part(preset.phase)),
+        ("four-point vertex vs Monte Carlo", lambda: vertex_part(preset.vertex, gen, ctx.device, ctx.quiet)),
+        ("empirical NTK", lambda: ntk_part(preset.ntk, gen, ctx.device, ctx.quiet)),
+        ("two-input correlation", lambda: correlation_part(preset.correlation, gen, ctx.device)),
+        ("MNIST kernel", lambda: mnist_part(preset.mnist, X, ctx.device, gen)),
     )
     for name, run in parts:
+        ctx.status(name)
         result = run()
         ctx.log(part=name, **{k: v for k, v in result.items() if isinstance(v, float)})
         measured |= result
-    figures.draw_all(measured, ctx.run.plots)
     return measured
+
+
+def report(per_seed: Sequence[dict[str, Any]], measured: dict[str, Any], run: Any) -> None:
+    """The five figures, once per run (curves of the first seed; the claims use the mean over seeds)."""
+    figures.draw_all(per_seed[0], run.plots)

@@ -26,11 +26,12 @@ from torch import nn
 from torch.func import functional_call, jacrev, vmap
 
 from pkg_shared.errors import UserError
+from pkg_shared.progress import progress
 
 from .activations import Activation, get_activation
+from .config import MEMORY_BUDGET, SAMPLERS
 from .theory import check_hyperparameters
 
-SAMPLERS = ("weights", "marginal")
 MIN_SAMPLES = 10
 CHUNK_ELEMENTS = 2**23
 
@@ -70,10 +71,13 @@ def ensemble(
     sampler: str = "weights",
     generator: torch.Generator | None = None,
     chunk_elements: int = CHUNK_ELEMENTS,
+    quiet: bool = True,
+    desc: str = "networks",
 ) -> Ensemble:
     """Draw ``samples`` networks with layer widths ``widths`` = (n_1, ..., n_L) on inputs X (m, n_0).
 
-    Runs on ``X``'s device and in float64.
+    Runs on ``X``'s device and in float64; shows progress over chunks of networks unless ``quiet``.
+    Raises :class:`UserError` naming the limit when the records would exceed ``MEMORY_BUDGET`` bytes.
     """
     act = get_activation(act)
     check_hyperparameters(C_b, C_W)
@@ -84,6 +88,12 @@ def ensemble(
     m, n0 = X.shape
     dev = X.device
     L = len(widths)
+    need = 8 * L * samples * (m * m + m)
+    if need > MEMORY_BUDGET:
+        raise UserError(
+            f"{samples} networks x {L} layers x {m} input(s) need {need / 2**30:.1f} GiB of records; "
+            f"the limit is {MEMORY_BUDGET / 2**30:.0f} GiB: use fewer --samples or a smaller --depth"
+        )
     gram = torch.empty(L, samples, m, m, dtype=torch.float64, device=dev)
     fourth = torch.empty(L, samples, m, dtype=torch.float64, device=dev)
     fan = (n0, *widths)
@@ -94,7 +104,7 @@ def ensemble(
     def normal(*shape: int) -> torch.Tensor:
         return torch.randn(*shape, dtype=torch.float64, device=dev, generator=generator)
 
-    for start in range(0, samples, chunk):
+    for start in progress(range(0, samples, chunk), quiet=quiet, desc=desc):
         S = min(chunk, samples - start)
         h = X.T.expand(S, n0, m)  # the previous layer's activations (S, n_in, m)
         for layer, (n_in, n_out) in enumerate(zip(fan[:-1], fan[1:])):
@@ -211,6 +221,11 @@ def empirical_ntk(
         base = RandomMLP(x.shape[-1], widths, act, C_b, C_W)
     shapes = {k: v.shape for k, v in base.named_parameters()}
     per_net = sum(int(np.prod(s)) for s in shapes.values())
+    if 3 * 8 * per_net > MEMORY_BUDGET:  # parameters, Jacobian and squares of one network, float64
+        raise UserError(
+            f"one network of widths {list(widths)} has {per_net:,} parameters: its NTK needs "
+            f"{3 * 8 * per_net / 2**30:.1f} GiB, above the {MEMORY_BUDGET / 2**30:.0f} GiB limit"
+        )
     chunk = max(1, chunk_elements // per_net)
     scale = {k: np.sqrt(C_W / s[1]) if k.endswith("weight") else np.sqrt(C_b) for k, s in shapes.items()}
     rate = {k: lam_W / s[1] if k.endswith("weight") else lam_b for k, s in shapes.items()}

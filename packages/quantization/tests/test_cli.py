@@ -1,5 +1,6 @@
 import json
 
+import numpy as np
 import pytest
 import torch
 
@@ -84,7 +85,13 @@ def test_torchao_and_bench(run_cli, checkpoint):
         ["ptq", "--calib", "percentile", "--percentile", "0"],
         ["ptq", "--granularity", "per-group", "--group-size", "3"],
         ["mixed", "--avg-bits", "1.5", "--probes", "1"],
+        ["mixed", "--avg-bits", "1e9", "--probes", "1"],
+        ["mixed", "--bits", "1", "2", "--probes", "1"],
+        ["mixed", "--probes", "100000000000"],
         ["qat", "--bn-freeze-epoch", "-1"],
+        ["qat", "--lr", "nan"],
+        ["bench", "--batch", "0"],
+        ["ptq", "--calib-size", "0"],
     ],
 )
 def test_bad_quantisation_options_exit_2(run_cli, checkpoint, argv):
@@ -92,11 +99,72 @@ def test_bad_quantisation_options_exit_2(run_cli, checkpoint, argv):
     assert code == 2 and len(err.strip().splitlines()) == 1, err
 
 
+def test_impossible_numbers_name_the_limit(run_cli, checkpoint):
+    code, _, err = run_cli(main, "mixed", "--checkpoint", checkpoint, "--avg-bits", "1e9")
+    assert code == 2 and "<= 8" in err
+    code, _, err = run_cli(main, "mixed", "--checkpoint", checkpoint, "--bits", "1", "2")
+    assert code == 2 and ">= 2" in err
+
+
+def test_train_refuses_to_resume_under_other_settings(run_cli, checkpoint):
+    code, _, err = run_cli(main, "train", "--epochs", "1", "--lr", "0.01", "--save", checkpoint, "--quiet")
+    assert code == 2 and "lr" in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_unwritable_save_fails_before_training(run_cli, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    code, _, err = run_cli(main, "train", "--save", blocker / "ckpt", "--quiet")
+    assert code == 2 and "--save" in err
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"y_test": np.full(20, 10)}, "label 10"),
+        ({"x_train": np.zeros((30, 27, 28), dtype=np.uint8)}, "shape"),
+        ({"y_train": np.zeros(29, dtype=np.int64)}, "one label per image"),
+        ({"x_test": np.full((20, 28, 28), np.nan, dtype=np.float32)}, "not finite"),
+        ({"x_test": np.zeros((0, 28, 28), dtype=np.uint8), "y_test": np.zeros(0, dtype=np.int64)}, "empty"),
+    ],
+)
+def test_bad_dataset_file_is_one_line_naming_it(run_cli, tmp_path, change, expected):
+    arrays = {
+        "x_train": np.zeros((30, 28, 28), dtype=np.uint8),
+        "y_train": np.arange(30) % 10,
+        "x_test": np.zeros((20, 28, 28), dtype=np.uint8),
+        "y_test": np.arange(20) % 10,
+        **change,
+    }
+    (tmp_path / "mnist-t10k").mkdir()
+    np.savez(tmp_path / "mnist-t10k" / "mnist_t10k.npz", **arrays)
+    argv = ["reproduce", "--scale", "smoke", "--dataset", "mnist-t10k", "--data-dir", tmp_path, "--quiet"]
+    code, _, err = run_cli(main, *argv, "--out", tmp_path / "runs", "--device", "cpu")
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert "mnist_t10k.npz" in err and expected in err, err
+
+
+def test_per_dataset_thresholds_judge_only_their_dataset():
+    from pkg_quantization.experiment import per_dataset
+    from pkg_shared.claims import NotRun
+
+    measured = {
+        "w2a8_perchannel_minus_pertensor": 3.0,
+        "a4_best_clip_minus_minmax": 0.1,
+        "qat_minus_ptq_w2a4": 9.0,
+    }
+    got = per_dataset(measured, "digits")
+    assert got["w2a8_perchannel_minus_pertensor@digits"] == 3.0
+    assert isinstance(got["w2a8_perchannel_minus_pertensor@fashion-mnist-subset"], NotRun)
+    assert all(isinstance(v, NotRun) for v in per_dataset(measured, "mnist-t10k").values())
+
+
 def test_corrupt_and_missing_checkpoint_exit_2(run_cli, checkpoint, tmp_path):
     bad = tmp_path / "bad"
     bad.mkdir()
     for f in checkpoint.iterdir():
-        (bad / f.name).write_bytes(f.read_bytes())
+        if f.is_file():  # the checkpoint, not the training state folder
+            (bad / f.name).write_bytes(f.read_bytes())
     blob = bad / "model.safetensors"
     blob.write_bytes(blob.read_bytes()[:-8])
     code, _, err = run_cli(main, "evaluate", "--checkpoint", bad)

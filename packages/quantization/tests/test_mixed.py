@@ -8,8 +8,8 @@ from pkg_quantization.mixed import (
     allocate_bits,
     average_bits,
     hutchinson_trace,
+    omega,
     random_assignment,
-    reverse_omega,
 )
 from pkg_shared.errors import UserError
 
@@ -44,8 +44,23 @@ def test_baselines_respect_the_budget():
     sizes = [400, 12800, 65536, 1280]
     plan = random_assignment(sizes, (2, 3, 4, 8), 3.0, seed=0)
     assert average_bits(plan, sizes) <= 3.0
-    rev = reverse_omega([1.0, 4.0, 2.0, 8.0], [1, 1, 1, 1], np.ones((4, 2)))
+    rev = omega([1.0, 4.0, 2.0, 8.0], [1, 1, 1, 1], np.ones((4, 2)), reverse=True)
     assert rev[:, 0].tolist() == [8.0, 2.0, 4.0, 1.0]
+
+
+def test_budget_above_the_widest_bits_is_that_width():
+    """An average budget beyond the widest bit-width (``--avg-bits 1e9``) gives every layer that width
+    without building a table of 1e9 entries."""
+    assert allocate_bits(np.array([[3.0, 2.0, 1.0]] * 2), [10, 10], (2, 4, 8), 1e9) == [8, 8]
+
+
+def test_one_bit_restricted_perturbation_is_refused():
+    from pkg_quantization.mixed import perturbations
+    from pkg_quantization.models import lenet
+    from pkg_quantization.quantizer import QuantSpec
+
+    with pytest.raises(UserError, match=">= 2 bits"):
+        perturbations(lenet(), ["fc1"], (1, 2), QuantSpec(granularity="per-channel", restricted=True))
 
 
 def test_budget_below_two_bits_is_refused():

@@ -137,7 +137,21 @@ def test_binary_and_ternary_levels():
     assert torch.equal(w.grad, torch.ones_like(w))  # STE
 
 
-@pytest.mark.parametrize("kwargs", [{"bits": 0}, {"bits": 9}, {"rounding": "up"}, {"granularity": "per-row"}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"bits": 0},
+        {"bits": 9},
+        {"rounding": "up"},
+        {"granularity": "per-row"},
+        {"bits": 1, "restricted": True},  # the grid would be the single level 0: S = max / 0
+    ],
+)
 def test_bad_spec(kwargs):
     with pytest.raises(UserError):
         QuantSpec(**kwargs)
+
+
+def test_one_bit_restricted_names_the_limit():
+    with pytest.raises(UserError, match=">= 2 bits"):
+        QuantSpec(1, restricted=True)

@@ -8,59 +8,52 @@ and dynamic activation ranges, fake-quant layers with BN folding, PTQ with bias 
 clipped STE or LSQ (BN statistics frozen after the first epoch), binary/ternary weights, Hessian-aware
 mixed precision with an exact DP, and an integer-only Linear with dyadic requantisation - checked against
 torch.ao.quantization (and, optionally, brevitas).
+
+The API is exported lazily: ``import pkg_quantization`` imports no torch until a name is used.
 """
 
-from .calibration import CALIBRATORS, calibrate_range, calibrated_qparams
-from .integer import ENERGY_PJ, IntegerLinear
-from .layers import (
-    ActQuant,
-    QuantConfig,
-    QuantConv2d,
-    QuantConvBn2d,
-    QuantLinear,
-    fold_bn,
-    fold_model_bn,
-    fold_qat_bn,
-    freeze_bn_stats,
-    quantize_model,
-)
-from .mixed import allocate_bits, hutchinson_trace
-from .models import ResNet20, build_model, lenet
-from .quantizer import QuantSpec, binarize, compute_qparams, fake_quantize, lsq_quantize, ternarize
-from .training import evaluate, ptq, qat, train
+from pkg_shared.package import lazy_exports, version_of
 
-__version__ = "0.1.0"
+__version__ = version_of("pkg-quantization")
 
-__all__ = [
-    "CALIBRATORS",
-    "ENERGY_PJ",
-    "ActQuant",
-    "IntegerLinear",
-    "QuantConfig",
-    "QuantConv2d",
-    "QuantConvBn2d",
-    "QuantLinear",
-    "QuantSpec",
-    "ResNet20",
-    "__version__",
-    "allocate_bits",
-    "binarize",
-    "build_model",
-    "calibrate_range",
-    "calibrated_qparams",
-    "compute_qparams",
-    "evaluate",
-    "fake_quantize",
-    "fold_bn",
-    "fold_model_bn",
-    "fold_qat_bn",
-    "freeze_bn_stats",
-    "hutchinson_trace",
-    "lenet",
-    "lsq_quantize",
-    "ptq",
-    "qat",
-    "quantize_model",
-    "ternarize",
-    "train",
-]
+_EXPORTS = {
+    "CALIBRATORS": ".options",
+    "calibrate_range": ".calibration",
+    "calibrated_qparams": ".calibration",
+    "ENERGY_PJ": ".integer",
+    "IntegerLinear": ".integer",
+    "ActQuant": ".layers",
+    "QuantConfig": ".layers",
+    "QuantConv2d": ".layers",
+    "QuantConvBn2d": ".layers",
+    "QuantLinear": ".layers",
+    "fold_bn": ".layers",
+    "fold_model_bn": ".layers",
+    "fold_qat_bn": ".layers",
+    "freeze_bn_stats": ".layers",
+    "quantize_model": ".layers",
+    "allocate_bits": ".mixed",
+    "hutchinson_trace": ".mixed",
+    "omega": ".mixed",
+    "ResNet20": ".models",
+    "build_model": ".models",
+    "lenet": ".models",
+    "QuantSpec": ".quantizer",
+    "binarize": ".quantizer",
+    "compute_qparams": ".quantizer",
+    "fake_quantize": ".quantizer",
+    "lsq_quantize": ".quantizer",
+    "ternarize": ".quantizer",
+    "TORCH_AO_MATCH": ".reference",
+    "ao_static_ptq": ".reference",
+    "ptq_like_torch_ao": ".reference",
+    "top1_disagreement": ".reference",
+    "evaluate": ".training",
+    "ptq": ".training",
+    "qat": ".training",
+    "train": ".training",
+    "reproduce": ".experiment",
+}
+
+__all__ = ["__version__", *sorted(_EXPORTS)]
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

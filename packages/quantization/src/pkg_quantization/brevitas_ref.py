@@ -135,7 +135,13 @@ def compare_brevitas(
         )
         rows.append(row)
     keys = [k for k in rows[0] if k != "seed"]
-    summary = {k: (float(np.mean([r[k] for r in rows])), float(np.std([r[k] for r in rows]))) for k in keys}
+    summary = {
+        k: (
+            float(np.mean([r[k] for r in rows])),
+            float(np.std([r[k] for r in rows], ddof=1 if len(rows) > 1 else 0)),
+        )
+        for k in keys
+    }
     return {
         "bits": f"W{wbits}A{abits}",
         "brevitas": brevitas_available()[1],

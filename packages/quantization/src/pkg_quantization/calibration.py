@@ -25,9 +25,9 @@ from torch import Tensor
 
 from pkg_shared.errors import UserError
 
+from .options import CALIBRATORS
 from .quantizer import QuantSpec, compute_qparams, fake_quantize, reduce_to_channels
 
-CALIBRATORS: tuple[str, ...] = ("minmax", "moving-average", "percentile", "mse", "kl")
 MOMENTUM = 0.01
 KL_BINS, KL_START = 2048, 128
 

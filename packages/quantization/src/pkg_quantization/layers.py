@@ -20,6 +20,7 @@ from torch import Tensor, nn
 from pkg_shared.errors import UserError
 
 from .calibration import calibrated_qparams
+from .options import WEIGHT_SCHEMES
 from .quantizer import (
     QuantSpec,
     binarize,
@@ -30,8 +31,6 @@ from .quantizer import (
     minmax_range,
     ternarize,
 )
-
-WEIGHT_SCHEMES = ("uniform", "binary", "ternary")
 
 
 @dataclass(frozen=True)

@@ -79,6 +79,7 @@ def allocate_bits(omega: np.ndarray, sizes: Sequence[int], bits: Sequence[int], 
         raise UserError(f"the average bit budget must be >= 2, got {avg_bits}")
     if avg_bits < min(bits):
         raise UserError(f"a budget of {avg_bits} bits is below the smallest bit-width {min(bits)}")
+    avg_bits = min(avg_bits, max(bits))  # a larger budget buys nothing more (and would size the table)
     costs = [[n * b for b in bits] for n in sizes]
     unit = reduce(math.gcd, [c for row in costs for c in row])
     budget = int(math.floor(avg_bits * sum(sizes) + 1e-9)) // unit
@@ -127,10 +128,36 @@ def random_assignment(
     return [int(b) for b in picks[rng.choice(feasible)]]
 
 
-def reverse_omega(traces: Sequence[float], sizes: Sequence[int], pert: np.ndarray) -> np.ndarray:
-    """``Omega`` with the per-parameter sensitivities ``Tr(H_i)/n_i`` permuted into reverse rank order."""
-    sens = np.asarray(traces) / np.asarray(sizes)
-    order = np.argsort(sens)
-    reversed_sens = np.empty_like(sens)
-    reversed_sens[order] = sens[order[::-1]]
-    return reversed_sens[:, None] * pert
+def omega(
+    traces: Sequence[float], sizes: Sequence[int], pert: np.ndarray, *, reverse: bool = False
+) -> np.ndarray:
+    """``Omega_i(b) = Tr(H_i) / n_i * ||Q_b(W_i) - W_i||^2`` (layers x bit-widths; the one place it is computed).
+
+    With ``reverse`` the per-parameter sensitivities ``Tr(H_i)/n_i`` are permuted into reverse rank order
+    first (the reverse-sensitivity baseline: the most sensitive layer takes the least sensitive's value).
+    """
+    sens = np.asarray(traces, dtype=np.float64) / np.asarray(sizes, dtype=np.float64)
+    if reverse:
+        order = np.argsort(sens)
+        flipped = np.empty_like(sens)
+        flipped[order] = sens[order[::-1]]
+        sens = flipped
+    return sens[:, None] * pert
+
+
+def sensitivity(
+    model: nn.Module,
+    layers: Sequence[str],
+    x: Tensor,
+    y: Tensor,
+    bits: Sequence[int],
+    probes: int,
+    seed: int = 0,
+) -> tuple[list[float], list[int], np.ndarray]:
+    """``(traces, sizes, pert)`` of the named layers: Hutchinson traces on ``(x, y)``, weight counts ``n_i``
+    and ``||Q_b(W_i) - W_i||^2`` for each ``b`` in ``bits`` (per-channel, restricted range); feed them to
+    :func:`omega`."""
+    traces = layer_traces(model, layers, x, y, probes, seed)
+    sizes = [model.get_submodule(n).weight.numel() for n in layers]
+    pert = perturbations(model, layers, bits, QuantSpec(granularity="per-channel", restricted=True))
+    return traces, sizes, pert

@@ -9,6 +9,8 @@ from torch import Tensor, nn
 
 from pkg_shared.errors import UserError
 
+from .options import MODELS
+
 
 def lenet(classes: int = 10, in_channels: int = 1, bn: bool = False) -> nn.Sequential:
     """conv 1->16 5x5, ReLU, max-pool 2; conv 16->32 5x5, ReLU, max-pool 2; FC 512->128, ReLU; FC 128->10.
@@ -74,9 +76,6 @@ class ResNet20(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         out = self.layers(F.relu(self.bn1(self.conv1(x))))
         return self.fc(F.adaptive_avg_pool2d(out, 1).flatten(1))
-
-
-MODELS = ("lenet", "lenet-bn", "resnet20")
 
 
 def build_model(name: str, classes: int = 10, in_channels: int = 1) -> nn.Module:

@@ -32,10 +32,10 @@ from torch import Tensor
 
 from pkg_shared.errors import UserError
 
+from .options import GRANULARITIES, ROUNDINGS
+
 EPS = torch.finfo(torch.float32).eps
 Granularity = Literal["per-tensor", "per-channel", "per-group"]
-GRANULARITIES: tuple[str, ...] = ("per-tensor", "per-channel", "per-group")
-ROUNDINGS: tuple[str, ...] = ("nearest", "stochastic")
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,11 @@ class QuantSpec:
             raise UserError(f"group size must be >= 1, got {self.group_size}")
         if self.restricted and not self.symmetric:
             raise UserError("the restricted range applies to symmetric quantisation only")
+        if self.restricted and self.bits < 2:
+            raise UserError(
+                "a restricted-range quantiser needs >= 2 bits (at 1 bit its grid is the single level 0): "
+                "use binary weights (scheme 'binary') for 1 bit"
+            )
 
     @property
     def qrange(self) -> tuple[int, int]:

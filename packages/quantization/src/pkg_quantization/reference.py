@@ -1,22 +1,38 @@
-"""Side by side with ``torch.ao.quantization`` (eager mode): static PTQ, QAT, observers, latency.
+"""Side by side with ``torch.ao.quantization`` (eager mode): static PTQ, QAT, observers, agreement.
 
 torch.ao is in maintenance mode (its successor is torchao); :func:`torch_ao_available` says whether this
 torch still has the pieces used here, and everything else raises :class:`TorchAOMissing` when it does not.
-The engine is set explicitly (x86 where supported, else fbgemm/qnnpack) and ``reduce_range`` is off, so
-the observers match ours: per-channel symmetric qint8 weights and min-max per-tensor affine quint8
-activations. Eager mode needs QuantStub/DeQuantStub and fusing conv+ReLU and linear+ReLU first.
+The engine is set explicitly (the first of x86, fbgemm, onednn, qnnpack that this torch supports) and
+``reduce_range`` is off, so the observers match ours. This module is the one place where the matching
+configuration is written: :func:`qconfig` on torch.ao's side, :data:`TORCH_AO_MATCH` on ours (all layers
+quantised, per-channel symmetric full-range qint8 weights, min-max per-tensor affine quint8 activations).
+Eager mode needs QuantStub/DeQuantStub and fusing conv+ReLU and linear+ReLU first.
+
+torch.ao's converted model also quantises its output (the logits) with a min-max quint8 observer;
+:func:`ptq_like_torch_ao` adds the same output quantiser to ours, so that :func:`top1_disagreement` compares
+like with like.
 """
 
 from __future__ import annotations
 
 import copy
-import time
 import warnings
 
 import torch
 from torch import Tensor, nn
 
 from pkg_shared.errors import UserError
+
+from .layers import ActQuant, QuantConfig
+from .options import ENGINES
+from .quantizer import QuantSpec
+from .training import ptq
+
+TORCH_AO_MATCH = QuantConfig(
+    wbits=8, abits=8, granularity="per-channel", restricted=False, keep_first_last=False
+)
+"""Our recipe that matches :func:`qconfig` (static PTQ): every layer, qint8 full-range per-channel weights,
+quint8 min-max activations."""
 
 
 class TorchAOMissing(UserError):
@@ -30,16 +46,23 @@ def torch_ao_available() -> tuple[bool, str]:
     except ImportError as e:
         return False, f"torch {torch.__version__} has no torch.ao.quantization ({e})"
     engines = torch.backends.quantized.supported_engines
-    for engine in ("x86", "fbgemm", "qnnpack"):
+    for engine in ENGINES:
         if engine in engines:
             return True, engine
     return False, f"torch {torch.__version__} has no quantised CPU engine (engines: {engines})"
 
 
-def _engine() -> str:
-    ok, engine = torch_ao_available()
+def set_engine(engine: str | None = None) -> str:
+    """Select torch's quantised engine (``None``: the preferred one, see :func:`torch_ao_available`)."""
+    ok, default = torch_ao_available()
     if not ok:
-        raise TorchAOMissing(engine)
+        raise TorchAOMissing(default)
+    engine = engine or default
+    if engine not in torch.backends.quantized.supported_engines:
+        raise TorchAOMissing(
+            f"engine {engine!r} is not supported by this torch (supported: "
+            f"{', '.join(e for e in torch.backends.quantized.supported_engines if e != 'none')})"
+        )
     torch.backends.quantized.engine = engine
     return engine
 
@@ -122,11 +145,15 @@ def _prepare(model: nn.Module, qat: bool) -> nn.Module:
 
 
 @torch.no_grad()
-def ao_static_ptq(model: nn.Module, x_calib: Tensor) -> nn.Module:
-    """torch.ao eager static PTQ: fuse, prepare, calibrate on ``x_calib``, convert to an int8 CPU model."""
+def ao_static_ptq(model: nn.Module, x_calib: Tensor, engine: str | None = None) -> nn.Module:
+    """torch.ao eager static PTQ: fuse, prepare, calibrate on ``x_calib``, convert to an int8 CPU model.
+
+    The converted model's kernels are those of ``engine`` (default: see :func:`set_engine`); run it with
+    the same engine selected.
+    """
     from torch.ao import quantization as tq
 
-    _engine()
+    set_engine(engine)
     prepared = _prepare(model, qat=False)
     prepared(x_calib.cpu())
     with warnings.catch_warnings():
@@ -147,7 +174,7 @@ def ao_qat(
     """torch.ao eager QAT (prepare_qat with FakeQuantize, Adam) and conversion to int8."""
     from torch.ao import quantization as tq
 
-    _engine()
+    set_engine()
     prepared = _prepare(model, qat=True)
     opt = torch.optim.Adam(prepared.parameters(), lr=lr)
     gen = torch.Generator().manual_seed(seed)
@@ -162,15 +189,36 @@ def ao_qat(
         return tq.convert(prepared.eval())
 
 
+class OutputQuant(nn.Module):
+    """``model`` followed by a fake quantiser of its output (the logits), as torch.ao's converted model has."""
+
+    def __init__(self, model: nn.Module, out: ActQuant) -> None:
+        super().__init__()
+        self.model, self.out = model, out
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.out(self.model(x))
+
+
 @torch.no_grad()
-def latency_ms(model: nn.Module, x: Tensor, repeats: int = 10) -> float:
-    """Median wall time (ms) of one forward pass on ``x`` (CPU), after two warm-up passes."""
-    model.eval()
-    for _ in range(2):
-        model(x)
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        model(x)
-        times.append(time.perf_counter() - t0)
-    return 1000.0 * sorted(times)[len(times) // 2]
+def ptq_like_torch_ao(model: nn.Module, x_calib: Tensor) -> nn.Module:
+    """Our fake-quantised counterpart of :func:`ao_static_ptq`: :data:`TORCH_AO_MATCH` PTQ, plus the logits
+    quantised to quint8 with the min-max range of the FP32 model's logits on ``x_calib`` (torch.ao's output
+    observer sees the same FP32 values)."""
+    model = copy.deepcopy(model).cpu().eval()
+    q = ptq(model, x_calib.cpu(), TORCH_AO_MATCH)
+    out = ActQuant(QuantSpec(8, signed=False, symmetric=False))
+    out(model(x_calib.cpu()))
+    out.calibrate("minmax")
+    return OutputQuant(q, out).eval()
+
+
+@torch.no_grad()
+def top1_disagreement(a: nn.Module, b: nn.Module, x: Tensor, batch_size: int = 1000) -> float:
+    """Percentage of the images in ``x`` on which the two models' top-1 classes differ (CPU)."""
+    a.eval(), b.eval()
+    differ = 0
+    for i in range(0, len(x), batch_size):
+        xb = x[i : i + batch_size].cpu()
+        differ += int((a(xb).argmax(-1) != b(xb).argmax(-1)).sum())
+    return 100.0 * differ / max(len(x), 1)

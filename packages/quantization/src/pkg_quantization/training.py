@@ -12,7 +12,9 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -51,10 +53,15 @@ def train(
     log: Callable[..., None] | None = None,
     desc: str = "train",
     before_step: Callable[[nn.Module, int], None] | None = None,
+    checkpoint_dir: str | Path | None = None,
+    settings: Mapping[str, Any] | None = None,
 ) -> nn.Module:
     """Adam (``lr``), cross-entropy, shuffled mini-batches (seeded); returns the model (trained in place).
 
-    ``before_step(model, epoch)`` runs before every optimisation step (``epoch`` counts from 0).
+    ``before_step(model, epoch)`` runs before every optimisation step (``epoch`` counts from 0). With
+    ``checkpoint_dir`` the training state is saved after every epoch and a later call resumes from it;
+    ``settings`` (everything that changes the weights) is recorded there and resuming under other
+    settings is refused naming the keys that differ (``pkg_shared.train.fit``).
     """
     model.to(device)
     loader = DataLoader(
@@ -82,6 +89,8 @@ def train(
         quiet=quiet,
         log=log,
         desc=desc,
+        checkpoint_dir=checkpoint_dir,
+        settings=settings,
     )
     return model.eval()
 

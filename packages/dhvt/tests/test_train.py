@@ -1,4 +1,4 @@
-"""The training recipe on timm's utilities: resume, the DeiT pipeline, the regression value."""
+"""The training recipe on timm's utilities: resume (and its refusals), the DeiT pipeline, regression values."""
 
 from dataclasses import replace
 
@@ -9,7 +9,8 @@ from pkg_dhvt.config import MICRO_RECIPE, PRESETS, VARIANTS, Recipe
 from pkg_dhvt.data import digits, load_images
 from pkg_dhvt.model import DHVT
 from pkg_dhvt.train import set_drop_path, train_model
-from pkg_shared.device import torch_threads
+from pkg_shared.device import pinned_threads
+from pkg_shared.io import CheckpointError
 
 SMOKE = PRESETS["smoke"].model
 
@@ -18,11 +19,13 @@ class Stop(Exception):
     pass
 
 
-def _run(split, recipe, ckpt=None, log=None):
+def _run(split, recipe, ckpt=None, log=None, settings=None):
     torch.manual_seed(0)
     model = DHVT(SMOKE)
-    with torch_threads(1):
-        res = train_model(model, split, recipe, device=torch.device("cpu"), checkpoint_dir=ckpt, log=log)
+    with pinned_threads(1):
+        res = train_model(
+            model, split, recipe, device=torch.device("cpu"), checkpoint_dir=ckpt, log=log, settings=settings
+        )
     return model, res
 
 
@@ -61,11 +64,45 @@ def test_optimizer_excludes_norms_and_tokens_from_weight_decay():
     assert any(p.ndim == 3 and p.shape[1] == 1 for p in no_decay["params"])  # the class token
 
 
-def test_regression_smoke_loss():
-    """Seed 0, the smoke model, 256 digits, one epoch: a stored train loss (catches silent changes)."""
-    split = digits().subset(max_train=256, max_test=64)
-    _, res = _run(split, replace(MICRO_RECIPE, epochs=1, batch_size=64))
-    assert res["train_loss"] == pytest.approx(2.3093, abs=2e-3)
+def test_resume_under_other_settings_is_refused(tmp_path):
+    """A finished run resumed under a new learning rate is refused, naming the key (never reported as new)."""
+    split = digits().subset(max_train=64, max_test=32)
+    recipe = replace(MICRO_RECIPE, epochs=1, batch_size=32)
+    _run(split, recipe, tmp_path, settings={"recipe": recipe, "seed": 0})
+    with pytest.raises(CheckpointError, match="lr"):
+        _run(
+            split,
+            replace(recipe, lr=5e-4),
+            tmp_path,
+            settings={"recipe": replace(recipe, lr=5e-4), "seed": 0},
+        )
+    _, res = _run(split, recipe, tmp_path, settings={"recipe": recipe, "seed": 0})  # same settings: resumes
+    assert [r["epoch"] for r in res["history"]] == [1]
+    (tmp_path / "settings.json").unlink()  # a training state with no record of what made it
+    with pytest.raises(CheckpointError, match="without a record"):
+        _run(split, recipe, tmp_path, settings={"recipe": recipe, "seed": 0})
+
+
+def test_regression_logits_at_init():
+    """The smoke DHVT (seed 0) on a fixed input: stored logits. Removing the head-token merge (cls += mean
+    of the head-token outputs) moves the sum from 2.486 to 2.808, far outside the tolerance."""
+    torch.manual_seed(0)
+    model = DHVT(SMOKE).eval()
+    x = torch.randn(4, 3, 32, 32, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        logits = model(x).double()
+    assert logits.sum().item() == pytest.approx(2.48610, abs=1e-3)
+    assert logits[0, :3].tolist() == pytest.approx([-0.014533, 0.086962, -0.092033], abs=1e-4)
+
+
+def test_regression_smoke_training_learns():
+    """Seed 0, the smoke model, 256 digits, 4 epochs at lr 3e-3: a stored train-loss curve that falls well
+    below chance (ln 10 = 2.303). Without the head-token merge the last value is 2.112 (7x the tolerance)."""
+    split = digits().subset(max_train=256, max_test=128)
+    _, res = _run(split, replace(MICRO_RECIPE, epochs=4, batch_size=32, lr=3e-3))
+    losses = [r["train_loss"] for r in res["history"]]
+    assert losses == sorted(losses, reverse=True) and losses[-1] < 2.2
+    assert losses == pytest.approx([2.3059, 2.2035, 2.1296, 2.0915], abs=3e-3)
 
 
 @pytest.mark.slow
@@ -75,6 +112,6 @@ def test_regression_micro_cifar_subset(data_dir):
     split = load_images("cifar10-subset", data_dir).subset(max_train=512, max_test=100)
     torch.manual_seed(0)
     model = DHVT(VARIANTS["dhvt_micro_cifar_patch4"])
-    with torch_threads(1):
+    with pinned_threads(1):
         res = train_model(model, split, replace(MICRO_RECIPE, epochs=1), device=torch.device("cpu"))
     assert res["train_loss"] == pytest.approx(2.2041, abs=2e-3)

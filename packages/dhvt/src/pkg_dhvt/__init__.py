@@ -7,14 +7,12 @@ affine transforms), the Dynamic Aggregation Feed-Forward (DAFF: depth-wise conv 
 class token's channel re-calibration), Head-Interacted MHSA (head tokens), no absolute position embedding,
 each component switchable for the ablations; the paper's CIFAR (32 px) and ImageNet/DomainNet (224 px)
 configurations registered with timm (``timm.create_model("dhvt_tiny_cifar_patch4")`` after
-``import pkg_dhvt``); the training recipe through timm's optimiser, scheduler, augmentation and EMA.
+``pkg_dhvt.register()``); the training recipe through timm's optimiser, scheduler, augmentation and EMA.
 """
 
-from .config import VARIANTS, DHVTConfig, Recipe
-from .layers import DAFF, SOPE, HIAttention
-from .model import DHVT, build_model, count_params, model_config
+from pkg_shared.package import lazy_exports, version_of
 
-__version__ = "0.1.0"
+__version__ = version_of("pkg-dhvt")
 __all__ = [
     "DAFF",
     "DHVT",
@@ -27,4 +25,27 @@ __all__ = [
     "build_model",
     "count_params",
     "model_config",
+    "register",
+    "reproduce",
 ]
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "DAFF": ".layers",
+        "DHVT": ".model",
+        "SOPE": ".layers",
+        "VARIANTS": ".config",
+        "DHVTConfig": ".config",
+        "HIAttention": ".layers",
+        "Recipe": ".config",
+        "build_model": ".model",
+        "count_params": ".model",
+        "model_config": ".model",
+        "reproduce": ".experiment",
+    },
+)
+
+
+def register() -> None:
+    """Register ``dhvt_{tiny,small}_{cifar_patch4,...}`` with timm (importing ``pkg_dhvt.model`` does it)."""
+    from . import model  # noqa: F401

@@ -1,13 +1,16 @@
 """Throughput and memory, training and inference: a DHVT next to timm's ViT of the same size.
 
 Images/s are timed over ``steps`` batches after one warm-up batch (training = forward, backward and an
-AdamW step). Memory: on CUDA the peak allocated by the step (``torch.cuda.max_memory_allocated``); on
-the CPU, where torch keeps no allocator statistics, the bytes of the activations saved for backward
+AdamW step). Inference is measured FIRST, on a freshly built model in eval mode under ``no_grad``, so that
+no gradient or optimiser state is allocated while it runs; training is measured after it. Memory: on CUDA
+the peak allocated during each phase (``torch.cuda.max_memory_allocated``, weights included); on the CPU,
+where torch keeps no allocator statistics, the bytes of the activations saved for backward
 (``torch.autograd.graph.saved_tensors_hooks``), the part of training memory that differs between models.
 """
 
 from __future__ import annotations
 
+import gc
 import time
 from typing import Any
 
@@ -40,7 +43,7 @@ def _timed(fn, steps: int, device: torch.device) -> tuple[float, float | None]:
     fn()
     _sync(device)
     if device.type == "cuda":
-        torch.cuda.reset_peak_memory_stats(device)
+        torch.cuda.reset_peak_memory_stats(device)  # the peak of the timed steps, from what is held now
     t0 = time.perf_counter()
     for _ in range(steps):
         fn()
@@ -51,13 +54,25 @@ def _timed(fn, steps: int, device: torch.device) -> tuple[float, float | None]:
 
 
 def bench(name: str, device: torch.device, batch_size: int = 64, steps: int = 5) -> dict[str, Any]:
-    """One model's row: parameters, train/infer images/s, and memory (MiB)."""
+    """One model's row: parameters, inference then training images/s, and memory (MiB)."""
+    gc.collect()
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
     desc = model_config(name)
     torch.manual_seed(0)
-    model = build_model(desc).to(device)
+    model = build_model(desc).to(device).eval()
     size = desc["arch"]["img_size"]
     x = torch.randn(batch_size, 3, size, size, device=device)
     y = torch.randint(0, desc["arch"]["num_classes"], (batch_size,), device=device)
+
+    @torch.no_grad()
+    def infer_step() -> None:
+        model(x)
+
+    # inference on the fresh model: no .grad tensors and no optimiser state exist yet
+    infer_s, infer_peak = _timed(infer_step, steps, device)
+
+    model.train()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
 
     def train_step() -> None:
@@ -66,15 +81,7 @@ def bench(name: str, device: torch.device, batch_size: int = 64, steps: int = 5)
         loss.backward()
         opt.step()
 
-    @torch.no_grad()
-    def infer_step() -> None:
-        model(x)
-
-    model.train()
     train_s, train_peak = _timed(train_step, steps, device)
-    model.eval()
-    infer_s, infer_peak = _timed(infer_step, steps, device)
-    model.train()
     return {
         "model": name,
         "params": count_params(model),

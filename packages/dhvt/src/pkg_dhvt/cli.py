@@ -1,28 +1,35 @@
-"""`pkg-dhvt`: info, reproduce, train, evaluate, bench, params."""
+"""`pkg-dhvt`: info, reproduce, train, evaluate, bench, params.
+
+Nothing heavy is imported at module level (``--help`` and ``info`` answer without torch or timm): each
+command imports what it uses.
+"""
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
-from contextlib import nullcontext
 from dataclasses import asdict, replace
 from pathlib import Path
+from typing import Any
 
-import torch
-
-from pkg_shared.cli import App, Paper, positive
+from pkg_shared.cli import App, Paper, bounded, positive
 from pkg_shared.data import data_root
-from pkg_shared.device import env_info, resolve_device, torch_threads
 from pkg_shared.errors import UserError
-from pkg_shared.io import RunDir, atomic_write_json, load_checkpoint, save_checkpoint
-from pkg_shared.seed import seed_everything
+from pkg_shared.io import prepare_output, to_jsonable
 
-from . import __version__, experiment
+from . import __version__
 from .claims import CLAIMS
-from .config import MICRO_RECIPE, PARAMS_EXACT, PARAMS_PAPER_M, VARIANTS, Recipe
-from .data import load_images
-from .model import MODELS, SAME_SIZE_VIT, build_model, count_params, model_config
-from .train import evaluate, train_model
+from .config import (
+    DATA_FILES,
+    MICRO_RECIPE,
+    MODELS,
+    PARAMS_EXACT,
+    PARAMS_PAPER_M,
+    SAME_SIZE_VIT,
+    VARIANTS,
+    Recipe,
+)
 
 PAPER = Paper(
     title="Bridging the Gap Between Vision Transformers and Convolutional Neural Networks on Small Datasets",
@@ -47,7 +54,8 @@ PAPER = Paper(
         "digits (scikit-learn, offline)",
         "cifar10-subset",
         "fashion-mnist-subset",
-        "CIFAR-10/100 folders",
+        "cifar100 (data root cifar-100-python/)",
+        "CIFAR-10/100 or ImageFolder folders (train/evaluate)",
     ],
 )
 
@@ -56,33 +64,57 @@ app = App(
     version=__version__,
     paper=PAPER,
     claims=CLAIMS,
-    reproduce=experiment.reproduce,
-    datasets=("auto", "digits", "cifar10-subset", "fashion-mnist-subset"),
-    report=experiment.report,
+    reproduce="pkg_dhvt.experiment:reproduce",
+    report="pkg_dhvt.experiment:report",
+    datasets=("auto", "digits", "cifar10-subset", "fashion-mnist-subset", "cifar100"),
+    data_files=DATA_FILES,
+    examples=[
+        "reproduce --scale small --data-dir DATA",
+        "train --model dhvt_micro --dataset cifar10-subset --epochs 8 --data-dir DATA",
+        "evaluate --ckpt runs/dhvt/train-dhvt_micro-cifar10-subset-...",
+        "params",
+        "bench --model dhvt_tiny_p4 --device cuda",
+    ],
 )
 main = app.main
 
 
 # ------------------------------------------------------------------------------------------------ train
 def _train_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", choices=tuple(MODELS), default="dhvt_micro")
+    p.add_argument("--model", choices=tuple(MODELS), default="dhvt_micro", help="architecture to train")
     p.add_argument(
-        "--data", default="digits", help="digits, cifar10-subset, fashion-mnist-subset or a folder"
+        "--dataset",
+        "--data",
+        dest="dataset",
+        default="digits",
+        help="digits, cifar10-subset, fashion-mnist-subset, cifar100 (from the data root), or a folder "
+        "holding cifar-10-batches-py/, cifar-100-python/ or an ImageFolder train/ + test/ tree",
     )
-    p.add_argument("--epochs", type=positive, default=8)
-    p.add_argument("--batch-size", type=positive, default=64)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--weight-decay", type=float, default=0.05)
+    p.add_argument("--epochs", type=bounded(int, 1, 10_000), default=8, help="training epochs")
+    p.add_argument(
+        "--batch-size", type=bounded(int, 2, 65_536), default=64, help="images per step (>= 2: BatchNorm)"
+    )
+    p.add_argument("--lr", type=bounded(float, 1e-8, 10.0), default=1e-3, help="peak AdamW learning rate")
+    p.add_argument("--weight-decay", type=bounded(float, 0.0, 10.0), default=0.05, help="AdamW weight decay")
     p.add_argument("--aug", choices=("light", "deit"), default="light", help="light: crop+flip; deit: paper")
     p.add_argument(
         "--warmup",
-        type=float,
+        type=bounded(float, 0.0, 10_000.0),
         default=None,
-        help="epochs if >= 1, else a fraction of steps (default 5 / 0.1)",
+        help="epochs if >= 1, else a fraction of steps (unset: 5 with deit, 0.1 with light)",
     )
-    p.add_argument("--drop-path", type=float, default=None, help="stochastic depth (default: 0.1 with deit)")
-    p.add_argument("--ema", type=float, default=None, help="model EMA decay, e.g. 0.99996 (default: off)")
-    p.add_argument("--img-size", type=positive, default=None, help="input size (default: the model's)")
+    p.add_argument(
+        "--drop-path",
+        type=bounded(float, 0.0, 0.99),
+        default=None,
+        help="stochastic depth rate (unset: 0.1 with deit, 0 with light)",
+    )
+    p.add_argument(
+        "--ema", type=bounded(float, 0.0, 0.999999), default=None, help="model EMA decay (unset: off)"
+    )
+    p.add_argument(
+        "--img-size", type=bounded(int, 2, 1024), default=None, help="input size (unset: the model's)"
+    )
     p.add_argument("--max-train", type=positive, default=None, help="use only the first N training images")
     p.add_argument("--no-sope", action="store_true", help="ablation: ViT patchify instead of SOPE")
     p.add_argument("--no-daff", action="store_true", help="ablation: plain MLP instead of DAFF")
@@ -90,7 +122,12 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--abs-pe", action="store_true", help="ablation: add a learnable absolute position embedding"
     )
-    p.add_argument("--save", default=None, help="checkpoint folder, resumed when it holds a training state")
+    p.add_argument(
+        "--save",
+        default=None,
+        help="checkpoint folder, resumed when it holds a training state made with the same settings "
+        "(unset: <out>/dhvt/train-<model>-<dataset>-<settings>-s<seed>-<fingerprint>)",
+    )
 
 
 def _recipe(args: argparse.Namespace) -> Recipe:
@@ -110,35 +147,77 @@ def _recipe(args: argparse.Namespace) -> Recipe:
     )
 
 
+def _flags(args: argparse.Namespace) -> dict[str, bool]:
+    """The ablation switches of the command line as DHVTConfig fields (DHVT models only)."""
+    switches = {"sope": args.no_sope, "daff": args.no_daff, "head_tokens": args.no_head_token}
+    flags = {k: False for k, on in switches.items() if on}
+    if args.abs_pe:
+        flags["abs_pe"] = True
+    if flags and MODELS[args.model][2] != "dhvt":
+        raise UserError(f"the ablation switches apply to DHVT models, not to the baseline {args.model}")
+    return flags
+
+
+def train_settings(args: argparse.Namespace, desc: dict[str, Any], recipe: Recipe) -> dict[str, Any]:
+    """Everything that changes the trained weights: recorded in the checkpoint folder, checked on resume."""
+    data = args.dataset
+    if Path(data).expanduser().is_dir():
+        data = str(Path(data).expanduser().resolve())
+    return {"model": desc, "recipe": asdict(recipe), "dataset": data, "seed": args.seed}
+
+
+def default_folder(out: str, settings: dict[str, Any]) -> Path:
+    """``<out>/dhvt/train-<model>-<dataset>-<ablations>-e<epochs>-b<batch>-lr<lr>-<aug>-s<seed>-<fingerprint>``.
+
+    The readable part names the settings one usually changes; the fingerprint (SHA-256 of every setting)
+    makes two runs that differ in any other setting land in different folders.
+    """
+    r, arch = settings["recipe"], settings["model"]["arch"]
+    off = "".join(f"-no_{k}" for k in ("sope", "daff", "head_tokens") if not arch[k])
+    pe = "-abs_pe" if arch["abs_pe"] else ""
+    data = Path(settings["dataset"]).name
+    blob = json.dumps(to_jsonable(settings), sort_keys=True).encode()
+    tag = hashlib.sha256(blob).hexdigest()[:8]
+    name = (
+        f"train-{settings['model']['name']}-{data}{off}{pe}-e{r['epochs']}-b{r['batch_size']}-lr{r['lr']:g}"
+        f"-{r['aug']}-s{settings['seed']}-{tag}"
+    )
+    return Path(out) / "dhvt" / name
+
+
 @app.command("train", "train DHVT, an ablation or a timm baseline; checkpoint + metrics.json", _train_args)
 def train(args: argparse.Namespace) -> int:
-    device = resolve_device(args.device)
-    seed_everything(args.seed)
-    flags = {}
-    if MODELS[args.model][2] == "dhvt":
-        flags = {k: False for k, on in (("sope", args.no_sope), ("daff", args.no_daff)) if on}
-        if args.no_head_token:
-            flags["head_tokens"] = False
-        if args.abs_pe:
-            flags["abs_pe"] = True
-    elif args.no_sope or args.no_daff or args.no_head_token or args.abs_pe:
-        raise UserError(f"the ablation switches apply to DHVT models, not to the baseline {args.model}")
+    from pkg_shared.device import pinned_threads, resolve_device
+    from pkg_shared.io import atomic_write_json, save_checkpoint
+    from pkg_shared.seed import seed_everything
+
+    from .data import load_images
+    from .model import build_model, count_params, model_config
+    from .train import train_model
+
+    flags = _flags(args)
     desc = model_config(args.model, **flags)
     size = args.img_size or desc["arch"]["img_size"]
-    split = load_images(args.data, data_root(args.data_dir), size=size)
-    desc = model_config(args.model, **flags, img_size=size, num_classes=split.num_classes)
-    model = build_model(desc)
     recipe = _recipe(args)
-    save = (
-        Path(args.save)
-        if args.save
-        else Path(args.out) / "dhvt" / f"train-{args.model}-{split.name}-s{args.seed}"
+    save_arg = Path(args.save) if args.save else None
+    if save_arg is not None:
+        prepare_output(save_arg, kind="dir", what="--save")
+    else:
+        prepare_output(args.out, kind="dir", what="--out")
+    device = resolve_device(args.device)
+    split = load_images(args.dataset, data_root(args.data_dir), size=size)
+    desc = model_config(args.model, **flags, img_size=size, num_classes=split.num_classes)
+    settings = train_settings(args, desc, recipe)
+    save = save_arg or prepare_output(
+        default_folder(args.out, settings), kind="dir", what="checkpoint folder"
     )
+    seed_everything(args.seed)
+    model = build_model(desc)
     print(
         f"{args.model}: {count_params(model):,} parameters; {split.name}: {len(split.y_train)} train, "
         f"{len(split.y_test)} test; checkpoint folder {save}"
     )
-    with torch_threads(1) if device.type == "cpu" else nullcontext():
+    with pinned_threads(1 if device.type == "cpu" else None):
         res = train_model(
             model,
             split,
@@ -149,14 +228,16 @@ def train(args: argparse.Namespace) -> int:
             quiet=args.quiet,
             desc=args.model,
             log=lambda **row: print(json.dumps({k: row[k] for k in row if k != "model"})),
+            settings=settings,
         )
     final = res["ema"] if res["ema"] is not None else model
     meta = {
         "model": desc,
-        "data": args.data,
+        "data": settings["dataset"],
         "dataset": split.name,
         "stats": res["stats"],
         "recipe": asdict(recipe),
+        "seed": args.seed,
     }
     save_checkpoint(save, final.state_dict(), meta)
     atomic_write_json(save / "metrics.json", {"history": res["history"], "test_acc": res["test_acc"], **meta})
@@ -166,26 +247,37 @@ def train(args: argparse.Namespace) -> int:
 
 def _evaluate_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ckpt", required=True, help="a folder written by `pkg-dhvt train`")
-    p.add_argument("--data", default=None, help="dataset (default: the one it was trained on)")
+    p.add_argument(
+        "--dataset", "--data", dest="dataset", default=None, help="dataset (unset: the one it was trained on)"
+    )
 
 
 @app.command("evaluate", "test accuracy of a checkpoint", _evaluate_args)
 def evaluate_cmd(args: argparse.Namespace) -> int:
+    import torch
+
+    from pkg_shared.device import pinned_threads, resolve_device
+    from pkg_shared.io import load_checkpoint
+
+    from .data import load_images
+    from .model import build_model
+    from .train import evaluate
+
     device = resolve_device(args.device)
     _, meta = load_checkpoint(args.ckpt)
-    if "model" not in meta:
+    if "model" not in meta or "stats" not in meta:
         raise UserError(f"{args.ckpt} was not written by `pkg-dhvt train` (no model description)")
     model = build_model(meta["model"])
     tensors, _ = load_checkpoint(args.ckpt, expected=model)
     model.load_state_dict(tensors)
-    data = args.data or meta["data"]
+    data = args.dataset or meta["data"]
     split = load_images(data, data_root(args.data_dir), size=meta["model"]["arch"]["img_size"])
     classes = meta["model"]["arch"]["num_classes"]
     if split.num_classes != classes:
         raise UserError(f"{data} has {split.num_classes} classes but the checkpoint's head has {classes}")
-    stats = tuple(torch.tensor(s) for s in meta["stats"])
+    stats = tuple(torch.tensor(s) for s in meta["stats"])  # the train split's normaliser, never re-fitted
     model.to(device)
-    with torch_threads(1) if device.type == "cpu" else nullcontext():
+    with pinned_threads(1 if device.type == "cpu" else None):
         res = evaluate(model, split.x_test, split.y_test, stats, device)
     print(json.dumps({"model": meta["model"]["name"], "dataset": split.name, **res}))
     return 0
@@ -193,26 +285,33 @@ def evaluate_cmd(args: argparse.Namespace) -> int:
 
 # ------------------------------------------------------------------------------------------ bench/params
 def _bench_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", choices=tuple(MODELS), default="dhvt_tiny_p4")
+    p.add_argument("--model", choices=tuple(MODELS), default="dhvt_tiny_p4", help="the model to time")
     p.add_argument(
-        "--against", choices=tuple(MODELS), default=None, help="default: timm ViT of the same size"
+        "--against",
+        choices=tuple(MODELS),
+        default=None,
+        help="the reference (unset: timm ViT of the same size)",
     )
-    p.add_argument("--batch-size", type=positive, default=64)
-    p.add_argument("--steps", type=positive, default=5)
-    p.add_argument("--threads", type=positive, default=None, help="CPU threads (default: torch's)")
+    p.add_argument("--batch-size", type=bounded(int, 2, 65_536), default=64, help="images per step")
+    p.add_argument("--steps", type=bounded(int, 1, 100_000), default=5, help="timed steps (after 1 warm-up)")
+    p.add_argument(
+        "--threads", type=bounded(int, 1, 1024), default=None, help="CPU threads (unset: torch's default)"
+    )
 
 
 @app.command("bench", "images/s and memory, training and inference, DHVT vs timm's ViT", _bench_args)
 def bench_cmd(args: argparse.Namespace) -> int:
+    from pkg_shared.device import env_info, pinned_threads, resolve_device
+    from pkg_shared.io import RunDir
+
     from .bench import bench, format_rows
 
+    run = RunDir.create(args.out, "dhvt", args.seed)  # before any work: a bad --out fails at once
     device = resolve_device(args.device)
     against = args.against or SAME_SIZE_VIT.get(args.model, "timm_vit_micro")
-    threads = torch_threads(args.threads) if args.threads else nullcontext()
-    with threads:
+    with pinned_threads(args.threads):
         rows = [bench(name, device, args.batch_size, args.steps) for name in (args.model, against)]
         print(format_rows(rows, device))
-    run = RunDir.create(args.out, "dhvt", args.seed)
     run.write_env(env_info(device))
     run.write_results({"command": "bench", "device": str(device), "rows": rows})
     print(f"run folder: {run.path}")
@@ -221,6 +320,8 @@ def bench_cmd(args: argparse.Namespace) -> int:
 
 @app.command("params", "parameter counts of the paper's configurations vs the paper", run_options=False)
 def params_cmd(args: argparse.Namespace) -> int:
+    from . import experiment
+
     counts = experiment.param_counts()
     print(
         f"{'variant':<28} | {'D':>3} | {'h':>2} | {'P':>2} | {'img':>3} | {'classes':>7} | {'params':>11} "

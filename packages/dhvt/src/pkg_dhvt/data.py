@@ -4,9 +4,19 @@
   (smoke default); a fixed stratified 75/25 split (seed 0).
 - ``cifar10-subset`` / ``fashion-mnist-subset``: the NPZ files of the data root (see their SOURCE.md);
   Fashion-MNIST is padded 28 -> 32 and repeated to 3 channels.
+- ``cifar100``: the data root's ``cifar-100-python/{train,test,meta}``, CIFAR-100 exactly as its authors
+  distribute it (https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz, unpacked).
 - a folder ``PATH`` holding full CIFAR-10/100 in a standard layout: the python pickles
-  (``cifar-10-batches-py/`` or ``cifar-100-python/``, read with a restricted unpickler) or a
-  torchvision ``ImageFolder`` tree ``train/<class>/*.png`` + ``test/<class>/*.png`` (or ``val/``).
+  (``cifar-10-batches-py/`` or ``cifar-100-python/``) or a torchvision ``ImageFolder`` tree
+  ``train/<class>/*.png`` + ``test/<class>/*.png`` (or ``val/``).
+
+Trust: CIFAR's public python files are pickles, and a pickle cannot be read without running the
+unpickling machine. ``_ArrayUnpickler`` lets that machine build nothing but dicts, lists, bytes, numbers
+and plain NumPy arrays (``find_class`` allows four NumPy/codec names; everything else, e.g. ``os.system``
+or ``builtins.eval``, is refused before it is called), and object arrays are refused after loading. This
+keeps the authors' files usable as downloaded (a conversion step would need the same unpickling, done
+by the user with no restriction at all); a file from an untrusted source is still best converted on a
+throw-away machine.
 """
 
 from __future__ import annotations
@@ -20,15 +30,24 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from pkg_shared.data import DataError, load_npz, require_files, sklearn_dataset, split_indices
+from pkg_shared.data import (
+    DataError,
+    check_labels,
+    load_npz,
+    require_files,
+    sklearn_dataset,
+    split_indices,
+)
 from pkg_shared.errors import UserError
 
-NAMED = ("digits", "cifar10-subset", "fashion-mnist-subset")
+NAMED = ("digits", "cifar10-subset", "fashion-mnist-subset", "cifar100")
 FILES = {"cifar10-subset": "cifar10_subset.npz", "fashion-mnist-subset": "fashion_mnist_subset.npz"}
 SOURCES = {
     "cifar10-subset": "a 5k/2k subset of CIFAR-10, https://www.cs.toronto.edu/~kriz/cifar.html",
     "fashion-mnist-subset": "a 12k/2k subset of https://github.com/zalandoresearch/fashion-mnist",
+    "cifar100": "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz, unpacked",
 }
+CIFAR100_SIZES = {"train": 50_000, "test": 10_000}
 LAYOUTS = (
     "expected one of: cifar-10-batches-py/{data_batch_1..5,test_batch}, "
     "cifar-100-python/{train,test}, or ImageFolder train/<class>/*.png + test/<class>/*.png (or val/)"
@@ -78,7 +97,16 @@ def digits(size: int = 32) -> ImageSplit:
 
 def _npz(name: str, root: str | Path | None) -> ImageSplit:
     folder = require_files(name, [FILES[name]], root=root, source=SOURCES[name])
-    z = load_npz(folder / FILES[name], ["x_train", "y_train", "x_test", "y_test"])
+    path = folder / FILES[name]
+    z = load_npz(path, ["x_train", "y_train", "x_test", "y_test"])
+    for part in ("train", "test"):
+        x, y = z[f"x_{part}"], z[f"y_{part}"]
+        gray = name == "fashion-mnist-subset"
+        if x.dtype != np.uint8 or x.shape[1:] != ((28, 28) if gray else (32, 32, 3)):
+            raise DataError(f"{path}: x_{part} is {x.dtype} {x.shape}, expected uint8 images")
+        if y.ndim != 1 or len(y) != len(x) or len(y) == 0:
+            raise DataError(f"{path}: y_{part} has {y.shape} labels for {len(x)} images")
+        check_labels(y, range(10), path, f"y_{part}")
     return ImageSplit(
         _to_chw(z["x_train"]),
         torch.from_numpy(z["y_train"].astype(np.int64)),
@@ -106,27 +134,62 @@ class _ArrayUnpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
 
-def _read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
+def _unpickle(path: Path) -> dict:
     try:
         d = _ArrayUnpickler(io.BytesIO(path.read_bytes()), encoding="bytes").load()
-    except (pickle.UnpicklingError, EOFError, ValueError) as e:
-        raise DataError(f"{path} is not a CIFAR python batch ({e})") from None
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError, AttributeError) as e:
+        raise DataError(f"{path} is not a readable CIFAR python file (truncated or damaged: {e})") from None
+    if not isinstance(d, dict):
+        raise DataError(f"{path} is not a CIFAR python file (holds a {type(d).__name__}, not a dict)")
+    return d
+
+
+def _read_batch(path: Path, classes: int, size: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """One CIFAR python batch: ``N x 3 x 32 x 32`` uint8 images and labels in ``0..classes-1``."""
+    d = _unpickle(path)
     key = b"labels" if b"labels" in d else b"fine_labels"
-    x = np.asarray(d[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32)
-    return x, np.asarray(d[key], dtype=np.int64)
+    if b"data" not in d or key not in d:
+        raise DataError(f"{path} lacks 'data' or '{key.decode()}': not a CIFAR python batch")
+    data = np.asarray(d[b"data"])
+    if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3 * 32 * 32:
+        raise DataError(f"{path}: 'data' is {data.dtype} {data.shape}, expected uint8 N x 3072")
+    y = np.asarray(d[key])
+    if y.dtype == object or y.ndim != 1 or len(y) != len(data):
+        raise DataError(f"{path}: {len(y)} labels for {len(data)} images")
+    if size is not None and len(data) != size:
+        raise DataError(f"{path}: {len(data)} images, the public file holds {size}")
+    check_labels(y, range(classes), path, key.decode())
+    return data.reshape(-1, 3, 32, 32), y.astype(np.int64)
+
+
+def cifar100(root: str | Path | None = None) -> ImageSplit:
+    """CIFAR-100 (fine labels) from ``<data root>/cifar-100-python/{train,test,meta}`` (public layout)."""
+    folder = require_files(
+        "cifar-100-python", ["train", "test", "meta"], root=root, source=SOURCES["cifar100"]
+    )
+    return _cifar100_folder(folder, sizes=CIFAR100_SIZES)
+
+
+def _cifar100_folder(folder: Path, sizes: dict[str, int] | None = None) -> ImageSplit:
+    if (folder / "meta").is_file():
+        names = _unpickle(folder / "meta").get(b"fine_label_names")
+        if not isinstance(names, list) or len(names) != 100:
+            raise DataError(f"{folder / 'meta'} does not list the 100 fine label names of CIFAR-100")
+    sizes = sizes or {}
+    (x, y), (xt, yt) = (_read_batch(folder / p, 100, sizes.get(p)) for p in ("train", "test"))
+    return ImageSplit(*map(torch.from_numpy, (x, y, xt, yt)), 100, "cifar100")
 
 
 def _cifar_pickles(folder: Path) -> ImageSplit | None:
     c10, c100 = folder / "cifar-10-batches-py", folder / "cifar-100-python"
     for base in (folder, c10, c100):
         if (base / "data_batch_1").is_file():
-            parts = [_read_batch(base / f"data_batch_{i}") for i in range(1, 6)]
-            xt, yt = _read_batch(base / "test_batch")
+            parts = [_read_batch(base / f"data_batch_{i}", 10) for i in range(1, 6)]
+            xt, yt = _read_batch(base / "test_batch", 10)
             x, y = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
             return ImageSplit(*map(torch.from_numpy, (x, y, xt, yt)), 10, "cifar10")
         if (base / "train").is_file() and (base / "test").is_file():
-            (x, y), (xt, yt) = _read_batch(base / "train"), _read_batch(base / "test")
-            return ImageSplit(*map(torch.from_numpy, (x, y, xt, yt)), 100, "cifar100")
+            return _cifar100_folder(base)
     return None
 
 
@@ -145,8 +208,16 @@ def _image_folder(folder: Path, size: int) -> ImageSplit | None:
     if train.classes != test.classes:
         raise UserError(f"{folder}: train/ and {test_dir.name}/ hold different class folders")
 
+    def load(ds: ImageFolder, i: int) -> torch.Tensor:
+        try:
+            return ds[i][0]
+        except OSError as e:  # PIL: truncated or not an image
+            raise DataError(f"{ds.samples[i][0]} cannot be read as an image ({e})") from None
+
     def stack(ds: ImageFolder) -> tuple[torch.Tensor, torch.Tensor]:
-        imgs = [ds[i][0] for i in range(len(ds))]
+        if len(ds) == 0:
+            raise DataError(f"{ds.root} holds no images")
+        imgs = [load(ds, i) for i in range(len(ds))]
         imgs = [im.expand(3, -1, -1) if im.shape[0] == 1 else im[:3] for im in imgs]
         return torch.stack(imgs), torch.tensor(ds.targets, dtype=torch.int64)
 
@@ -157,6 +228,8 @@ def load_images(name: str, root: str | Path | None = None, size: int = 32) -> Im
     """A named dataset (``NAMED``) from the data root, or a folder in one of the standard layouts."""
     if name == "digits":
         return digits(size)
+    if name == "cifar100":
+        return resize(cifar100(root), size)
     if name in FILES:
         return resize(_npz(name, root), size)
     folder = Path(name).expanduser()

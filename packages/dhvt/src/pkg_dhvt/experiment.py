@@ -1,15 +1,16 @@
-"""The small-scale reproduction (spec "Small-scale reproduction"): the micro ablation of Tables 5-6.
+"""The reproduction (spec "Small-scale reproduction"): the micro ablation of Tables 5-6, and Table 4.
 
-Arms, all trained from scratch with one recipe and budget (``config.ARMS``): ``vit`` (patchify + abs.
-PE + MLP, module for module timm's ViT), ``vit+head_tokens`` (Table 6's head token alone), and ``dhvt``
-(SOPE + DAFF + head tokens, no PE); ``full`` adds ``dhvt-no-head_tokens``. Also measured: the parameter
-counts of the paper's eight configurations (Tables 2-4), built on the meta device.
+Arms, all trained from scratch with one recipe and budget per seed (``config.ARMS``): ``vit`` (patchify +
+abs. PE + MLP, module for module timm's ViT), ``vit+head_tokens`` (Table 6's head token alone),
+``dhvt-no-head_tokens`` (SOPE + DAFF, no PE: Table 5) and ``dhvt`` (all three, no PE). Also measured: the
+parameter counts of the paper's eight configurations (Tables 2-4), built on the meta device, and, at
+``--scale full`` when the data root holds CIFAR-100 (``cifar-100-python/``), DHVT-S P2 trained with the
+paper's recipe for 300 epochs (Table 4).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from contextlib import nullcontext
 from functools import lru_cache
 from typing import Any
 
@@ -18,20 +19,24 @@ import torch
 
 from pkg_shared.claims import NotRun
 from pkg_shared.cli import RunContext
-from pkg_shared.data import DatasetMissing
-from pkg_shared.device import torch_threads
+from pkg_shared.data import DatasetMissing, has_dataset
 from pkg_shared.plots import bar_plot
 from pkg_shared.seed import seed_everything
 
-from .config import ARMS, PARAMS_CLASSES, PARAMS_EXACT, PARAMS_PAPER_M, PRESETS
-from .data import load_images
-from .model import DHVT, count_params
+from .config import (
+    ARMS,
+    CIFAR100_MODEL,
+    CIFAR100_RECIPE,
+    PARAMS_CLASSES,
+    PARAMS_EXACT,
+    PARAMS_PAPER_M,
+    PRESETS,
+)
+from .data import cifar100, load_images
+from .model import DHVT, build_model, count_params, model_config
 from .train import train_model
 
-CIFAR100_NOT_RUN = NotRun(
-    "needs CIFAR-100 (not shipped) and 300 epochs on a GPU: "
-    "pkg-dhvt train --model dhvt_small_p2 --data PATH/cifar-100-python --aug deit --epochs 300 --batch-size 256"
-)
+CIFAR100_FILES = ("train", "test", "meta")
 
 
 def param_counts() -> dict[str, int]:
@@ -65,28 +70,28 @@ def param_measures() -> dict[str, Any]:
 
 
 def run_arms(ctx: RunContext, dataset: str, arms: Sequence[str]) -> dict[str, Any]:
-    """Train each arm (same seed, recipe and data) and return its test accuracy and history."""
+    """Train each arm (same seed, recipe and data) and return its test accuracy and cost."""
     preset = PRESETS[ctx.scale]
     split = load_images(dataset, ctx.data_dir)
     if preset.eval_max is not None:
         split = split.subset(max_test=preset.eval_max)
     results = {}
-    for arm in arms:
+    for i, arm in enumerate(arms, 1):
         seed_everything(ctx.seed)
         cfg = preset.model.ablate(**ARMS[arm])
         model = DHVT(cfg.ablate(num_classes=split.num_classes))
-        with torch_threads(1) if ctx.device.type == "cpu" else nullcontext():
-            res = train_model(
-                model,
-                split,
-                preset.recipe,
-                device=ctx.device,
-                seed=ctx.seed,
-                log=ctx.log,
-                quiet=ctx.quiet,
-                desc=arm,
-                eval_every=preset.recipe.epochs,
-            )
+        ctx.status(f"arm {i}/{len(arms)}: {arm} ({count_params(model):,} parameters)")
+        res = train_model(
+            model,
+            split,
+            preset.recipe,
+            device=ctx.device,
+            seed=ctx.seed,
+            log=ctx.log,
+            quiet=ctx.quiet,
+            desc=arm,
+            eval_every=preset.recipe.epochs,
+        )
         results[arm] = {
             "test_acc": res["test_acc"],
             "train_loss": res["train_loss"],
@@ -96,41 +101,80 @@ def run_arms(ctx: RunContext, dataset: str, arms: Sequence[str]) -> dict[str, An
     return results
 
 
+def cifar100_run(ctx: RunContext) -> float | NotRun:
+    """Table 4: DHVT-S P2 on CIFAR-100 with the paper's recipe (``--scale full`` and the data present)."""
+    if ctx.scale != "full":
+        return NotRun("needs --scale full (300 epochs of DHVT-S P2 on CIFAR-100, a GPU)")
+    if not has_dataset("cifar-100-python", CIFAR100_FILES, ctx.data_dir):
+        return NotRun(
+            f"needs CIFAR-100 under the data root: {ctx.data_dir}/cifar-100-python/{{train,test,meta}} "
+            "(https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz, unpacked)"
+        )
+    split = cifar100(ctx.data_dir)
+    desc = model_config(CIFAR100_MODEL, num_classes=100)
+    seed_everything(ctx.seed)
+    model = build_model(desc)
+    folder = ctx.run.path / f"cifar100-{CIFAR100_MODEL}-s{ctx.seed}"
+    ctx.status(f"CIFAR-100: {CIFAR100_MODEL}, {CIFAR100_RECIPE.epochs} epochs, checkpoints in {folder}")
+    res = train_model(
+        model,
+        split,
+        CIFAR100_RECIPE,
+        device=ctx.device,
+        seed=ctx.seed,
+        checkpoint_dir=folder,
+        log=ctx.log,
+        quiet=ctx.quiet,
+        desc=f"cifar100 {CIFAR100_MODEL}",
+        eval_every=10,
+        settings={"model": desc, "recipe": CIFAR100_RECIPE, "dataset": "cifar100", "seed": ctx.seed},
+    )
+    return float(res["test_acc"])
+
+
 def reproduce(ctx: RunContext) -> dict[str, Any]:
-    """The micro ablation for one seed plus the parameter counts; the values the claims judge."""
+    """The micro ablation for one seed, the parameter counts and (full) CIFAR-100: what the claims judge."""
     preset = PRESETS[ctx.scale]
-    measured: dict[str, Any] = {**param_measures(), "cifar100_dhvt_s_p2": CIFAR100_NOT_RUN}
+    measured: dict[str, Any] = {**param_measures()}
     dataset = preset.dataset if ctx.dataset in (None, "auto") else ctx.dataset
     measured["dataset"] = dataset
-    keys = ("gain_dhvt_over_vit", "head_token_gain_on_vit", "head_token_gain_on_dhvt")
+    keys = (
+        "gain_dhvt_over_vit",
+        "gain_sope_daff_over_vit",
+        "head_token_gain_on_vit",
+        "head_token_gain_on_dhvt",
+    )
     try:
         arms = run_arms(ctx, dataset, preset.arms)
     except DatasetMissing as e:
         measured.update(dict.fromkeys(keys, NotRun(str(e))))
-        return measured
-    for arm, r in arms.items():
-        measured[f"acc_{arm}"] = r["test_acc"]
-        measured[f"params_{arm}"] = r["params"]
-        measured[f"seconds_{arm}"] = r["train_seconds"]
-    measured["gain_dhvt_over_vit"] = arms["dhvt"]["test_acc"] - arms["vit"]["test_acc"]
-    measured["head_token_gain_on_vit"] = arms["vit+head_tokens"]["test_acc"] - arms["vit"]["test_acc"]
-    if "dhvt-no-head_tokens" in arms:
-        measured["head_token_gain_on_dhvt"] = (
-            arms["dhvt"]["test_acc"] - arms["dhvt-no-head_tokens"]["test_acc"]
-        )
     else:
-        measured["head_token_gain_on_dhvt"] = NotRun("arm dhvt-no-head_tokens runs at --scale full only")
+        for arm, r in arms.items():
+            measured[f"acc_{arm}"] = r["test_acc"]
+            measured[f"params_{arm}"] = r["params"]
+            measured[f"seconds_{arm}"] = r["train_seconds"]
+        acc = {arm: r["test_acc"] for arm, r in arms.items()}
+        measured["gain_dhvt_over_vit"] = acc["dhvt"] - acc["vit"]
+        measured["gain_sope_daff_over_vit"] = acc["dhvt-no-head_tokens"] - acc["vit"]
+        measured["head_token_gain_on_vit"] = acc["vit+head_tokens"] - acc["vit"]
+        measured["head_token_gain_on_dhvt"] = acc["dhvt"] - acc["dhvt-no-head_tokens"]
+    measured["cifar100_dhvt_s_p2"] = cifar100_run(ctx)
     return measured
 
 
 def report(per_seed: Sequence[Mapping[str, Any]], measured: Mapping[str, Any], run: Any) -> None:
-    """A bar plot of the arms' test accuracy (mean over seeds)."""
+    """A bar plot of the arms' test accuracy, one bar per seed and the mean."""
     arms = [a for a in ARMS if isinstance(measured.get(f"acc_{a}"), float)]
-    if arms:
-        bar_plot(
-            run.plots / "ablation",
-            arms,
-            {"test accuracy (%)": [measured[f"acc_{a}"] for a in arms]},
-            ylabel="test accuracy (%)",
-            title=f"micro ablation on {measured.get('dataset')}",
-        )
+    if not arms:
+        return
+    series = {
+        f"run {i + 1}": [row[f"acc_{a}"] for a in arms] for i, row in enumerate(per_seed) if len(per_seed) > 1
+    }
+    series["mean"] = [measured[f"acc_{a}"] for a in arms]
+    bar_plot(
+        run.plots / "ablation",
+        arms,
+        series,
+        ylabel="test accuracy (%)",
+        title=f"micro ablation on {measured.get('dataset')}",
+    )

@@ -21,7 +21,7 @@ from torch import nn
 
 from pkg_shared.errors import UserError
 
-from .config import VANILLA, VARIANTS, DHVTConfig
+from .config import MODELS, VANILLA, VARIANTS, DHVTConfig
 from .layers import SOPE, Block
 
 
@@ -200,32 +200,6 @@ def timm_resnet(
     return model
 
 
-# CLI model names -> (registry variant, component switches, builder).
-MODELS: dict[str, tuple[str, dict, str]] = {
-    "dhvt_micro": ("dhvt_micro_cifar_patch4", {}, "dhvt"),
-    "vit_micro": ("dhvt_micro_cifar_patch4", VANILLA, "dhvt"),
-    "dhvt_tiny_p4": ("dhvt_tiny_cifar_patch4", {}, "dhvt"),
-    "dhvt_tiny_p2": ("dhvt_tiny_cifar_patch2", {}, "dhvt"),
-    "dhvt_small_p4": ("dhvt_small_cifar_patch4", {}, "dhvt"),
-    "dhvt_small_p2": ("dhvt_small_cifar_patch2", {}, "dhvt"),
-    "timm_vit_micro": ("dhvt_micro_cifar_patch4", VANILLA, "timm_vit"),
-    "deit_tiny_p4": ("dhvt_tiny_cifar_patch4", VANILLA, "timm_vit"),
-    "deit_small_p4": ("dhvt_small_cifar_patch4", VANILLA, "timm_vit"),
-    "deit_tiny_p2": ("dhvt_tiny_cifar_patch2", VANILLA, "timm_vit"),
-    "deit_small_p2": ("dhvt_small_cifar_patch2", VANILLA, "timm_vit"),
-    "resnet_micro": ("dhvt_micro_cifar_patch4", VANILLA, "resnet_micro"),
-    "resnet18_cifar": ("dhvt_tiny_cifar_patch4", VANILLA, "resnet18"),
-}
-# bench: each DHVT against timm's ViT of the same width, depth, heads and patch size.
-SAME_SIZE_VIT = {
-    "dhvt_micro": "timm_vit_micro",
-    "dhvt_tiny_p4": "deit_tiny_p4",
-    "dhvt_small_p4": "deit_small_p4",
-    "dhvt_tiny_p2": "deit_tiny_p2",
-    "dhvt_small_p2": "deit_small_p2",
-}
-
-
 def model_config(name: str, **overrides) -> dict:
     """The JSON-able description ``build_model`` rebuilds from (saved beside every checkpoint)."""
     if name not in MODELS:
@@ -256,4 +230,5 @@ def build_model(desc: dict) -> nn.Module:
 
 
 def count_params(model: nn.Module) -> int:
+    """Number of parameters (trainable or not) of ``model``."""
     return sum(p.numel() for p in model.parameters())

@@ -5,6 +5,9 @@ AdamW (``timm.optim.create_optimizer_v2``, no weight decay on biases/norms/cls t
 cross-entropy (``timm.loss``), Mixup/CutMix (``timm.data.Mixup`` + ``SoftTargetCrossEntropy``) and EMA
 (``timm.utils.ModelEmaV3``) when the recipe asks for them. The whole state is saved at every epoch end
 (``pkg_shared.train.save_train_state``: safetensors + JSON, atomic); rerunning the same call resumes.
+The checkpoint folder records the ``settings`` that made it (``pkg_shared.io.check_settings``): resuming
+under any other model, recipe, data or seed is refused (exit 2 naming the keys), so a finished run can
+never be reported as a new one.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from timm.utils import ModelEmaV3
 from torch import nn
 
 from pkg_shared.errors import UserError
+from pkg_shared.io import SETTINGS, CheckpointError, check_settings
 from pkg_shared.seed import rng_state, set_rng_state
 from pkg_shared.train import load_train_state, progress, save_train_state
 
@@ -91,6 +95,16 @@ def _batches(split: ImageSplit, recipe: Recipe, stats, g: torch.Generator):
     yield from loader
 
 
+def _check_resume(folder: Path, settings: dict[str, Any]) -> None:
+    """Record ``settings`` in a new checkpoint folder; refuse one made under other settings (or unrecorded)."""
+    if (folder / "train_state.json").exists() and not (folder / SETTINGS).exists():
+        raise CheckpointError(
+            f"{folder} holds a training state without a record of its settings (an older pkg-dhvt): "
+            "use another folder or remove it to start afresh"
+        )
+    check_settings(folder, settings, what="training checkpoint")
+
+
 def steps_per_epoch(n_train: int, batch_size: int) -> int:
     return n_train // batch_size
 
@@ -107,12 +121,16 @@ def train_model(
     quiet: bool = True,
     desc: str = "train",
     eval_every: int = 1,
+    settings: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Train ``model`` on ``split`` with ``recipe``; returns the history and the final test metrics.
 
     With ``checkpoint_dir`` the full state (model, AdamW, scheduler, EMA, RNGs, history) is written at each
     epoch end and an existing one is resumed from, so an interrupted run continues where it stopped.
+    ``settings`` (everything that changes the weights) is recorded in the folder and must match on resume.
     """
+    if checkpoint_dir is not None:
+        _check_resume(Path(checkpoint_dir), settings or {"recipe": recipe, "seed": seed})
     if recipe.max_train is not None:
         split = split.subset(max_train=recipe.max_train)
     per_epoch = steps_per_epoch(len(split.y_train), recipe.batch_size)

@@ -269,3 +269,16 @@ def test_plugin_is_opt_in_for_unrelated_projects(tmp_path):
     )
     assert out.returncode == 0, out.stdout[-800:] + out.stderr[-800:]
     assert "pkg_shared" not in out.stdout
+
+
+def test_results_record_the_dataset_an_experiment_resolved(tmp_path):
+    from pkg_shared.testing import read_results
+
+    def reproduce(ctx):
+        assert ctx.dataset in ("auto", "cifar10-subset")
+        ctx.dataset = "cifar10-subset"
+        return {}
+
+    app = App(slug="toy", version="0", paper=PAPER, claims=[], reproduce=reproduce, datasets=("auto",))
+    assert app.main(["reproduce", "--scale", "smoke", "--seeds", "2", "--quiet", "--out", str(tmp_path)]) == 0
+    assert read_results(tmp_path, "toy")["dataset"] == "cifar10-subset"

@@ -65,6 +65,8 @@ class RunContext:
     run: RunDir
     data_dir: Path
     dataset: str | None
+    """The ``--dataset`` choice; an experiment that resolves a choice (``auto``) sets the data it used here,
+    and ``results.json`` records that."""
     quiet: bool = False
     seeds: list[int] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)
@@ -366,6 +368,7 @@ class App:
         )
         status(header, quiet=args.quiet)
         per_seed: list[dict[str, Any]] = []
+        dataset = args.dataset
         load_before = _load()
         try:
             with pinned_threads(threads):
@@ -373,11 +376,10 @@ class App:
                 run.write_env(env)
                 for seed in seeds:
                     seed_everything(seed)
-                    ctx = RunContext(
-                        args.scale, seed, device, run, root, args.dataset, args.quiet, seeds, options
-                    )
+                    ctx = RunContext(args.scale, seed, device, run, root, dataset, args.quiet, seeds, options)
                     ctx.status(f"started ({len(per_seed) + 1} of {len(seeds)})")
                     per_seed.append(dict(reproduce_fn(ctx)))
+                    dataset = ctx.dataset  # an experiment may resolve a choice such as "auto"
                     ctx.status(f"done in {time.time() - t0:.0f} s so far")
                 measured, spread = aggregate(per_seed)
                 results = judge_claims(self.claims, measured, args.scale, spread, len(seeds))
@@ -399,7 +401,7 @@ class App:
                 "scale": args.scale,
                 "seeds": seeds,
                 "device": str(device),
-                "dataset": args.dataset,
+                "dataset": dataset,
                 "options": options,
                 "threads": threads,
                 "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),

@@ -18,6 +18,7 @@ def test_smoke_reproduce_writes_the_run_folder(run_cli, tmp_path):
         assert claims[cid]["holds"] is True, cid
     assert claims["mil-tiger-auc"]["holds"] is None
     assert "tiger.npz" in results["measured"]["mil_tiger_auc"]["reason"]  # not run: the data are absent
+    assert {c["kind"] for c in results["claims"]} == {"paper", "check"}
     for plot in ("retrieval_f8", "retrieval_f16", "fixed_points_random", "fixed_points_clustered"):
         assert (run / "plots" / f"{plot}.png").is_file()
 
@@ -36,6 +37,11 @@ def test_retrieval_command(run_cli, tmp_path):
         ["mil-classic", "--model", "sum"],
         ["uci-small", "--dataset", "titanic"],
         ["bench", "--lengths", "x"],
+        ["bench", "--lengths", "100000000000"],
+        ["bench", "--embed", "6", "--heads", "4", "--lengths", "8"],
+        ["bench", "--rounds", "0"],
+        ["reference", "--hflayers", "/no/such/checkout"],
+        ["reference", "--tol", "-1"],
     ],
 )
 def test_bad_input_exits_2_with_one_line(run_cli, argv, tmp_path):
@@ -102,3 +108,20 @@ def test_reproduce_small(run_cli, tmp_path, data_dir):
     for cid in ("one-step-retrieval", "classical-collapse", "energy-monotone", "high-beta-single-patterns",
                 "low-beta-global-average", "mil-bits-hopfield", "mil-bits-vs-mean"):  # fmt: skip
         assert claims[cid]["holds"], cid
+
+
+def test_reference_without_hflayers_is_exit_2(run_cli, tmp_path, monkeypatch):
+    import importlib.util
+
+    if importlib.util.find_spec("hflayers"):
+        pytest.skip("hflayers is installed here")
+    monkeypatch.delenv("HFLAYERS_PATH", raising=False)
+    code, _, err = run_cli(main, "reference", "--out", tmp_path)
+    assert code == 2 and "hflayers" in err and len(err.strip().splitlines()) == 1
+
+
+def test_unwritable_out_of_a_command_fails_before_work(run_cli, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    code, _, err = run_cli(main, "energy", "--scale", "smoke", "--out", blocker / "runs")
+    assert code == 2 and len(err.strip().splitlines()) == 1

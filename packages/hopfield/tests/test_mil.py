@@ -7,7 +7,6 @@ from pkg_hopfield.data import Bags, bit_pattern_bags, load_mil_classic, mnist_ba
 from pkg_hopfield.experiment import mil_bits
 from pkg_hopfield.mil import MODELS, cross_validate, grid_points, make_mil_model
 from pkg_shared.data import DatasetMissing
-from pkg_shared.device import torch_threads
 
 
 def test_pad_bags_groups_instances():
@@ -57,8 +56,7 @@ def test_real_mil_data(data_dir):
 
 @pytest.mark.slow
 def test_bit_pattern_mil_regression():
-    with torch_threads(1):
-        res = mil_bits(BitsConfig(), seed=0, device=torch.device("cpu"))
+    res = mil_bits(BitsConfig(), seed=0, device=torch.device("cpu"))
     assert res["bits_hopfield_accuracy"] >= 0.95 and res["bits_mean_accuracy"] < 0.8
 
 
@@ -81,7 +79,25 @@ def test_nested_cv_picks_the_learning_rate_that_learns():
     def build(point):
         return make_mil_model("mean", 3, 8, 0.0)
 
-    with torch_threads(1):
-        res = cross_validate(build, bags, mask, epochs=8, grid={"lr": (1e-9, 3e-2)}, inner_folds=2,
-                             batch_size=10)  # fmt: skip
+    res = cross_validate(build, bags, mask, epochs=8, grid={"lr": (1e-9, 3e-2)}, inner_folds=2,
+                         batch_size=10)  # fmt: skip
     assert [c["lr"] for c in res["chosen"]] == [3e-2] * 3 and res["auc"] > 0.9
+
+
+@pytest.mark.parametrize(("kind", "steps"), [*((k, 0) for k in MODELS), ("hopfield", 3)])
+def test_empty_bag_pools_to_zero_with_finite_gradients(kind, steps):
+    """A bag whose instances are all padding: the pooled vector is 0 (logit = the head's bias), no NaN in
+    the output or the gradients, and the other bags of the batch are unaffected."""
+    torch.manual_seed(0)
+    extra = {"update_steps_max": steps} if kind == "hopfield" else {}
+    model = make_mil_model(kind, 5, 8, 0.0, **extra).eval()
+    x = torch.randn(2, 4, 5, requires_grad=True)
+    pad = torch.tensor([[True] * 4, [False, False, True, True]])
+    out = model(x, pad)
+    assert torch.isfinite(out).all()
+    torch.testing.assert_close(out[0], model.head.bias[0] if kind != "hopfield" else model.head(
+        model.pool.hopfield.out_proj.bias.repeat(model.pool.pooling_weights.shape[0]))[0])  # fmt: skip
+    torch.testing.assert_close(out[1:], model(x[1:, :2], pad[1:, :2]))
+    out.sum().backward()
+    assert torch.isfinite(x.grad).all() and all(torch.isfinite(p.grad).all() for p in model.parameters()
+                                                if p.grad is not None)  # fmt: skip

@@ -12,45 +12,31 @@ classifier on ``HopfieldLayer`` compared with scikit-learn baselines. :mod:`pkg_
 loads the authors' hflayers from a local checkout and builds its layers with our weights (same outputs).
 """
 
-from .layers import Hopfield, HopfieldLayer, HopfieldPooling
-from .mil import AttentionMIL, HopfieldMIL, PoolingMIL, make_mil_model
-from .tabular import HopfieldTabular
-from .theory import (
-    BinaryHopfield,
-    Capacity,
-    Iteration,
-    energy,
-    fixed_point_regime,
-    iterate_until_converged,
-    lse,
-    retrieval_error_bound,
-    separation,
-    separation_threshold,
-    storage_capacity,
-    update,
-)
+from pkg_shared.package import lazy_exports, version_of
 
-__version__ = "0.1.0"
-__all__ = [
-    "AttentionMIL",
-    "BinaryHopfield",
-    "Capacity",
-    "Hopfield",
-    "HopfieldLayer",
-    "HopfieldMIL",
-    "HopfieldPooling",
-    "HopfieldTabular",
-    "Iteration",
-    "PoolingMIL",
-    "__version__",
-    "energy",
-    "fixed_point_regime",
-    "iterate_until_converged",
-    "lse",
-    "make_mil_model",
-    "retrieval_error_bound",
-    "separation",
-    "separation_threshold",
-    "storage_capacity",
-    "update",
-]
+__version__ = version_of("pkg-hopfield")
+_EXPORTS = {
+    **dict.fromkeys(["Hopfield", "HopfieldLayer", "HopfieldPooling"], ".layers"),
+    **dict.fromkeys(["AttentionMIL", "HopfieldMIL", "PoolingMIL", "make_mil_model"], ".mil"),
+    "HopfieldTabular": ".tabular",
+    **dict.fromkeys(
+        [
+            "BinaryHopfield",
+            "Capacity",
+            "Iteration",
+            "energy",
+            "fixed_point_regime",
+            "iterate_until_converged",
+            "lse",
+            "retrieval_error_bound",
+            "separation",
+            "separation_threshold",
+            "storage_capacity",
+            "update",
+        ],
+        ".theory",
+    ),
+    "reproduce": ".experiment",
+}
+__all__ = sorted([*_EXPORTS, "__version__"])
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -131,7 +131,22 @@ class Hopfield(nn.Module):
     @classmethod
     def from_multihead_attention(cls, mha: nn.MultiheadAttention) -> Hopfield:
         """A Hopfield layer computing exactly what ``mha`` computes (one step, no normalisation, beta =
-        1/sqrt(head_dim)), with ``mha``'s weights copied."""
+        1/sqrt(head_dim)), with ``mha``'s weights copied.
+
+        ``add_bias_kv`` (a learned key/value appended to every stored set) and ``add_zero_attn`` (a zero
+        key/value appended) have no counterpart in the Hopfield layer: such an ``mha`` is refused with a
+        :class:`UserError` rather than converted to a layer that computes something else.
+        """
+        unsupported = [
+            name
+            for name, on in (("add_bias_kv", mha.bias_k is not None), ("add_zero_attn", mha.add_zero_attn))
+            if on
+        ]
+        if unsupported:
+            raise UserError(
+                f"from_multihead_attention: {' and '.join(unsupported)}=True has no Hopfield counterpart "
+                "(it appends an extra key/value to every stored set); build the MultiheadAttention without it"
+            )
         layer = cls(
             mha.embed_dim, num_heads=mha.num_heads, stored_pattern_size=mha.kdim, pattern_projection_size=mha.vdim,
             normalize_state_pattern=False, normalize_stored_pattern=False, normalize_pattern_projection=False,
@@ -165,7 +180,10 @@ class Hopfield(nn.Module):
         association: torch.Tensor | None,
         like: torch.Tensor,
     ) -> torch.Tensor | None:
-        """Both masks as one additive float mask broadcastable to (B, heads, S, N); True bools = masked."""
+        """Both masks as one additive float mask broadcastable to (B, heads, S, N).
+
+        As in ``nn.MultiheadAttention``: a bool mask forbids where True (-inf); a float mask is added to
+        the scores ``beta Q K^T`` as it is (for either mask)."""
         if padding is None and association is None:
             return None
         mask = torch.zeros((), dtype=like.dtype, device=like.device)
@@ -189,9 +207,12 @@ class Hopfield(nn.Module):
                 raise UserError(
                     f"stored_pattern_padding_mask must have shape {(B, N)}, got {tuple(padding.shape)}"
                 )
-            pad = padding if padding.dtype == torch.bool else padding != 0
-            mask = mask + torch.zeros(B, 1, 1, N, dtype=like.dtype, device=like.device).masked_fill(
-                pad[:, None, None, :], float("-inf")
+            mask = mask + (
+                torch.zeros(B, 1, 1, N, dtype=like.dtype, device=like.device).masked_fill(
+                    padding[:, None, None, :], float("-inf")
+                )
+                if padding.dtype == torch.bool
+                else padding[:, None, None, :].to(like.dtype)
             )
         return mask
 
@@ -208,8 +229,12 @@ class Hopfield(nn.Module):
         """``Hopfield(R, Y)``: state patterns R (B, S, d_r), stored patterns Y (B, N, d_y) (default R:
         self-association) and pattern projections (B, N, d_v) (default Y); (L, B, d) when not batch first.
 
-        ``stored_pattern_padding_mask`` (B, N), True = ignore that stored pattern (MHA's key padding
-        mask); ``association_mask`` (S, N) or (B * heads, S, N), bool (True = forbidden) or additive.
+        ``stored_pattern_padding_mask`` (B, N), bool (True = ignore that stored pattern) or float (added
+        to the scores), as MHA's ``key_padding_mask``; ``association_mask`` (S, N) or (B * heads, S, N),
+        bool (True = forbidden) or float (added). A state pattern for which every stored pattern is
+        masked (an empty set: a bag whose instances are all padding) has an all-zero association row, so
+        it retrieves the zero vector (output = the output projection's bias), with or without extra
+        update steps; ``nn.MultiheadAttention`` returns NaN there.
         Returns (B, S, output_size), and the association matrix (B, heads, S, N) with
         ``return_association``.
         """
@@ -233,7 +258,8 @@ class Hopfield(nn.Module):
         v = self._heads(self.v_proj(self.norm_projection(projection)), self.value_dim)
         mask = self._mask(B, S, N, stored_pattern_padding_mask, association_mask, q)
         dropout = self.dropout if self.training else 0.0
-        if self.update_steps_max == 0 and not return_association:
+        empty_rows = mask is not None and bool(torch.isneginf(mask).all(-1).any())
+        if self.update_steps_max == 0 and not return_association and not empty_rows:
             z = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout, scale=self.scaling)
             association = None
         else:
@@ -247,13 +273,19 @@ class Hopfield(nn.Module):
     def associate(self, q: torch.Tensor, k: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         """``softmax(beta xi K^T)`` after up to ``update_steps_max`` extra updates ``xi <- softmax(.) K``.
 
-        Each state (row) stops once its softmax row changes by less than ``update_steps_eps`` (L2).
+        Each state (row) stops once its softmax row changes by less than ``update_steps_eps`` (L2). A row
+        whose stored patterns are all masked is all zeros (see :meth:`forward`).
         """
         beta = self.scaling
+        # rows with every stored pattern masked: softmax of all -inf is NaN; they get all-zero weights
+        empty = None if mask is None else torch.isneginf(mask).all(-1, keepdim=True)
 
         def weights(xi: torch.Tensor) -> torch.Tensor:
             logits = beta * xi @ k.transpose(-2, -1)
-            return torch.softmax(logits if mask is None else logits + mask, dim=-1)
+            if mask is None:
+                return torch.softmax(logits, dim=-1)
+            logits = (logits + mask).masked_fill(empty, 0.0)
+            return torch.softmax(logits, dim=-1).masked_fill(empty, 0.0)
 
         p = weights(q)
         active = torch.ones(p.shape[:-1], dtype=torch.bool, device=p.device)

@@ -9,7 +9,9 @@ logit:
 - :class:`AttentionMIL`: the (gated) attention pooling of Ilse, Tomczak & Welling (ICML 2018),
   ``a = softmax(w^T (tanh(V h) * sigm(U h)))``, ``z = sum_k a_k h_k``.
 
-Padding of variable-size bags is masked in every pooling. :func:`cross_validate` is the evaluation
+Padding of variable-size bags is masked in every pooling. A bag whose instances are all padding (an
+empty bag) pools to the zero vector in every model (so its logit is the classifier's bias), with
+finite gradients; unmasked max or softmax pooling would give NaN there. :func:`cross_validate` is the evaluation
 protocol: k-fold CV, nested (hyper-parameters chosen on inner folds of each outer training part) when
 given a grid, so the outer test bags never enter the choice (Appendix A.5).
 """
@@ -28,6 +30,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from pkg_shared.errors import UserError
 from pkg_shared.metrics import auc
+from pkg_shared.progress import progress
 from pkg_shared.train import fit
 
 from .data import Bags
@@ -80,6 +83,7 @@ class PoolingMIL(nn.Module):
             z = (h * keep).sum(1) / keep.sum(1).clamp_min(1)
         else:
             z = h.masked_fill(~keep, float("-inf")).max(1).values
+            z = z.masked_fill(pad.all(1, keepdim=True), 0.0)  # an empty bag pools to zero
         return self.head(z).squeeze(-1)
 
 
@@ -104,7 +108,9 @@ class AttentionMIL(nn.Module):
     def forward(self, x: torch.Tensor, pad: torch.Tensor) -> torch.Tensor:
         h = self.embed(x)
         gate = torch.tanh(self.V(h)) * (torch.sigmoid(self.U(h)) if self.U is not None else 1.0)
-        a = torch.softmax(self.w(gate).squeeze(-1).masked_fill(pad, float("-inf")), dim=1)
+        empty = pad.all(1, keepdim=True)  # an empty bag: all-zero weights, it pools to zero
+        logits = self.w(gate).squeeze(-1).masked_fill(pad, float("-inf")).masked_fill(empty, 0.0)
+        a = torch.softmax(logits, dim=1).masked_fill(pad, 0.0)
         return self.head((a.unsqueeze(-1) * h).sum(1)).squeeze(-1)
 
 
@@ -227,6 +233,8 @@ def cross_validate(
     inner_folds: int = 5,
     device: torch.device | str = "cpu",
     seed: int = 0,
+    quiet: bool = True,
+    desc: str = "CV",
     **train: object,
 ) -> dict[str, object]:
     """k-fold CV over the folds of ``train_mask`` (k, B), nested when ``grid`` has several points.
@@ -243,7 +251,7 @@ def cross_validate(
     if len(points) > 1 and inner_folds < 2:
         raise UserError(f"nested CV needs inner_folds >= 2, got {inner_folds}")
     aucs, chosen = [], []
-    for k, fold in enumerate(train_mask):
+    for k, fold in enumerate(progress(train_mask, desc=desc, quiet=quiet)):
         outer_train, outer_test = subset(bags, fold), subset(bags, ~fold)
         best = points[0]
         if len(points) > 1:

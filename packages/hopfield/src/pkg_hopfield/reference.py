@@ -1,15 +1,20 @@
 """Side by side with ``hflayers``, the authors' package (github.com/ml-jku/hopfield-layers, commit f56f929).
 
 hflayers is not on PyPI (git-only), so it is neither a dependency nor vendored: :func:`load_hflayers`
-imports it from a local checkout given by path (``bench --hflayers PATH``, env ``HFLAYERS_PATH`` in
-the tests). :func:`hflayers_twin` builds the hflayers layer with the same configuration as one of
-ours and copies our weights into it, so both can be compared output for output and timed.
+imports it from a local checkout given by path (``--hflayers PATH`` or env ``HFLAYERS_PATH``), or an
+installed ``hflayers`` when no path is given. :func:`hflayers_twin` builds the hflayers layer with the
+same configuration as one of ours and copies our weights into it, so both can be compared output for
+output and timed. :func:`compare_with_hflayers` is the reference check a reader can rerun
+(``pkg-hopfield reference``): the three layers, 0 and 3 extra update steps, padding masks, float64,
+outputs and input gradients side by side.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -21,8 +26,20 @@ from pkg_shared.errors import UserError
 from .layers import Hopfield, HopfieldLayer, HopfieldPooling
 
 
-def load_hflayers(path: str | Path) -> ModuleType:
-    """Import ``hflayers`` from the checkout at ``path`` (the folder holding ``hflayers/__init__.py``)."""
+def load_hflayers(path: str | Path | None = None) -> ModuleType:
+    """Import ``hflayers`` from the checkout at ``path`` (the folder holding ``hflayers/__init__.py``);
+    without ``path``, from ``$HFLAYERS_PATH``, else an installed ``hflayers``. :class:`UserError` (exit 2)
+    when there is none."""
+    path = path or os.environ.get("HFLAYERS_PATH")
+    if not path:
+        try:
+            return importlib.import_module("hflayers")
+        except ImportError:
+            raise UserError(
+                "hflayers (the authors' layers) is not available: it is not on PyPI; "
+                "git clone https://github.com/ml-jku/hopfield-layers and pass --hflayers PATH "
+                "(or set HFLAYERS_PATH)"
+            ) from None
     root = Path(path).expanduser().resolve()
     if not (root / "hflayers" / "__init__.py").is_file():
         raise UserError(
@@ -119,3 +136,48 @@ def _learned(layer: nn.Module) -> list[torch.Tensor]:
     if hasattr(layer, "pooling_weights"):
         return [layer.pooling_weights]
     return [w for w in (layer.lookup_weights, layer.target_weights) if w is not None]
+
+
+def compare_with_hflayers(hflayers: ModuleType, seed: int = 0) -> list[dict[str, object]]:
+    """Our ``Hopfield``, ``HopfieldPooling`` and ``HopfieldLayer`` against their hflayers twins (same
+    configuration and weights, hflayers' default structure with LayerNorms, padding masks, float64), with
+    0 and 3 extra update steps: one row per case with the max |difference| of outputs and input gradients.
+    """
+    torch.manual_seed(seed)
+    r = torch.randn(3, 4, 8, dtype=torch.float64, requires_grad=True)
+    y = torch.randn(3, 7, 6, dtype=torch.float64, requires_grad=True)
+    v = torch.randn(3, 7, 5, dtype=torch.float64)
+    pad = torch.zeros(3, 7, dtype=torch.bool)
+    pad[0, 5:] = True
+    rows = []
+    for steps in (0, 3):
+        hop = Hopfield(8, num_heads=2, stored_pattern_size=6, pattern_projection_size=5, scaling=0.7,
+                       update_steps_max=steps, update_steps_eps=1e-12)  # fmt: skip
+        cases: list[tuple[str, nn.Module, Callable, Callable]] = [
+            ("Hopfield", hop, lambda m: m(r, y, v, stored_pattern_padding_mask=pad),
+             lambda t: t((y, r, v), stored_pattern_padding_mask=pad)),
+            ("HopfieldPooling", HopfieldPooling(6, num_heads=2, quantity=3, update_steps_max=steps),
+             lambda m: m(y, stored_pattern_padding_mask=pad), lambda t: t(y, stored_pattern_padding_mask=pad)),
+            ("HopfieldLayer", HopfieldLayer(8, quantity=5, num_heads=2, lookup_weights_as_separated=True,
+                                            update_steps_max=steps), lambda m: m(r), lambda t: t(r)),
+        ]  # fmt: skip
+        for name, ours, call, call_twin in cases:
+            ours = ours.double()
+            twin = hflayers_twin(ours, hflayers)
+            out, ref = call(ours), call_twin(twin)
+            grads = torch.autograd.grad(out.sum(), (r, y), allow_unused=True)
+            ref_grads = torch.autograd.grad(ref.sum(), (r, y), allow_unused=True)
+            same_graph = all((a is None) == (b is None) for a, b in zip(grads, ref_grads))
+            grad_diff = max(
+                (
+                    (a - b).abs().max().item()
+                    for a, b in zip(grads, ref_grads)
+                    if a is not None and b is not None
+                ),
+                default=0.0,
+            )
+            rows.append({
+                "layer": name, "update_steps_max": steps, "output_max_diff": (out - ref).abs().max().item(),
+                "grad_max_diff": grad_diff if same_graph else float("inf"),
+            })  # fmt: skip
+    return rows

@@ -282,3 +282,9 @@ def test_results_record_the_dataset_an_experiment_resolved(tmp_path):
     app = App(slug="toy", version="0", paper=PAPER, claims=[], reproduce=reproduce, datasets=("auto",))
     assert app.main(["reproduce", "--scale", "smoke", "--seeds", "2", "--quiet", "--out", str(tmp_path)]) == 0
     assert read_results(tmp_path, "toy")["dataset"] == "cifar10-subset"
+
+
+def test_check_index_names_the_value_in_a_2d_array():
+    edges = np.array([[0, 1, 2], [1, 9, 0]])
+    with pytest.raises(DataError, match=r"index 9 at position 4 is outside \[0, 3\)"):
+        check_index(edges, 3, "e.npz")

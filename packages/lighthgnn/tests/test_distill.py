@@ -4,6 +4,7 @@ import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
 
+from pkg_lighthgnn.config import StudentConfig
 from pkg_lighthgnn.distill import (
     HighOrderConstraint,
     entropy,
@@ -16,6 +17,7 @@ from pkg_lighthgnn.distill import (
 from pkg_lighthgnn.features import CSRFeatures, FeatureLinear, as_features, perturb
 from pkg_lighthgnn.hypergraph import build_hypergraph, hyperedges_of
 from pkg_lighthgnn.model import StudentMLP, Teacher
+from pkg_lighthgnn.training import student_loss, train_student
 
 
 @pytest.fixture
@@ -91,12 +93,96 @@ def test_entropy_handles_saturated_rows():
     assert h[0] == 0.0 and h[1].item() == pytest.approx(np.log(2))
 
 
-def test_student_never_touches_the_hypergraph(toy):
+def _trained_student(x: torch.Tensor) -> StudentMLP:
+    """A student after a few training steps, so that batch norm's running statistics are not the identity."""
+    torch.manual_seed(0)
+    student = StudentMLP(x.shape[1], 3, hid=16)
+    opt = torch.optim.SGD(student.parameters(), lr=0.1)
+    for _ in range(5):
+        opt.zero_grad()
+        student(x).sum().backward()
+        opt.step()
+    return student.eval()
+
+
+def test_student_prediction_is_per_vertex(toy):
+    """Each vertex's prediction depends on its own features only: no neighbour, no batch statistic."""
+    _, x = toy
+    student = _trained_student(x)
+    with torch.no_grad():
+        full = student(x)
+        perm = torch.randperm(len(x), generator=torch.Generator().manual_seed(1))
+        torch.testing.assert_close(student(x[perm]), full[perm])
+        torch.testing.assert_close(student(x[3:4]), full[3:4])  # one vertex alone
+        other = x.clone()
+        other[4:] = torch.rand_like(other[4:])  # every other vertex changes
+        torch.testing.assert_close(student(other)[:4], full[:4])
+
+
+def test_student_forward_calls_no_hypergraph_operation(toy, monkeypatch):
+    """With every dhg message-passing operation made to fail, the teacher fails and the student does not."""
+    import dhg
+
     hg, x = toy
-    student = StudentMLP(6, 3, hid=16).eval()
-    before = student(x)
-    del hg
-    torch.testing.assert_close(student(x), before)
+    teacher, student = Teacher(6, 3, hid=8).eval(), _trained_student(x)
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a hypergraph operation was called")
+
+    for name in ("smoothing_with_HGNN", "v2e", "e2v", "v2v", "L_HGNN"):
+        monkeypatch.setattr(dhg.Hypergraph, name, property(forbidden) if name == "L_HGNN" else forbidden)
+    with pytest.raises(AssertionError, match="hypergraph operation"):
+        teacher(x, hg)
+    with torch.no_grad():
+        assert student(x).shape == (12, 3)
+
+
+def test_student_loss_includes_the_hyperedge_term(toy):
+    """LightHGNN+'s loss is LightHGNN's plus L_HC (spec Method 5e), with lambda weighting both."""
+    hg, x = toy
+    teacher = Teacher(6, 3, hid=8).eval()
+    z_t = teacher(x, hg).detach()
+    z_s = torch.randn(12, 3)
+    y, train = torch.randint(0, 3, (12,)), torch.arange(6)
+    hc = HighOrderConstraint(teacher, x, hg, generator=torch.Generator().manual_seed(0))
+    hc.rho = torch.ones_like(hc.rho)  # every hyperedge drawn: the mask is deterministic
+    l_hc = hyperedge_kd_loss(z_s, z_t, hg)
+    assert l_hc.item() > 1e-3
+    for lamb in (0.0, 0.3):
+        plus = student_loss(StudentConfig(kind="light_hgnnp", lamb=lamb), z_s, y, train, z_t, hc)
+        plain = student_loss(StudentConfig(kind="light_hgnn", lamb=lamb), z_s, y, train, z_t, hc)
+        expected = lamb * F.cross_entropy(z_s[train], y[train]) + (1 - lamb) * (kd_loss(z_s, z_t) + l_hc)
+        assert plus.item() == pytest.approx(expected.item(), rel=1e-5)
+        assert (plus - plain).item() == pytest.approx((1 - lamb) * l_hc.item(), rel=1e-4)
+
+
+def test_light_hgnnp_training_draws_and_uses_the_hyperedge_term(toy):
+    """Training LightHGNN+ calls L_HC once per epoch, and it changes the learnt weights."""
+    hg, x = toy
+    teacher = Teacher(6, 3, hid=8).eval()
+    z_t = teacher(x, hg).detach()
+    y, train, val = (
+        torch.randint(0, 3, (12,), generator=torch.Generator().manual_seed(2)),
+        torch.arange(6),
+        torch.arange(6, 12),
+    )
+    hc = HighOrderConstraint(teacher, x, hg, generator=torch.Generator().manual_seed(0))
+    calls = []
+    original = HighOrderConstraint.__call__
+
+    class Spy(HighOrderConstraint):
+        def __call__(self, z_s, z_t):
+            calls.append(1)
+            return original(self, z_s, z_t)
+
+    hc.__class__ = Spy
+    weights = {}
+    for kind in ("light_hgnn", "light_hgnnp"):
+        torch.manual_seed(0)
+        model, _ = train_student(x, y, train, val, StudentConfig(kind=kind, epochs=4), 3, z_t, hc)
+        weights[kind] = model.hidden[0].weight.detach().clone()
+    assert len(calls) == 4
+    assert not torch.allclose(weights["light_hgnn"], weights["light_hgnnp"])
 
 
 def test_sparse_features_give_the_dense_linear_map_and_gradients():

@@ -6,7 +6,7 @@ import torch
 from pkg_lighthgnn.config import STUDENTS, SplitConfig, StudentConfig, SyntheticConfig, TeacherConfig
 from pkg_lighthgnn.data import load_dataset
 from pkg_lighthgnn.training import run_transductive
-from pkg_shared.device import torch_threads
+from pkg_shared.device import pinned_threads
 
 SYNTHETIC = {"teacher": 71.25, "mlp": 51.67, "light_hgnn": 63.75, "light_hgnnp": 64.58}  # 60 epochs
 CC_CORA = {"teacher": 70.77, "mlp": 49.57, "light_hgnn": 70.72, "light_hgnnp": 71.04}  # paper defaults
@@ -14,7 +14,7 @@ CC_CORA = {"teacher": 70.77, "mlp": 49.57, "light_hgnn": 70.72, "light_hgnnp": 7
 
 def _run(data, epochs: int) -> dict:
     students = {k: StudentConfig(kind=k, epochs=epochs) for k in STUDENTS}
-    with torch_threads(1):
+    with pinned_threads(1):
         return run_transductive(
             data, TeacherConfig(epochs=epochs), students, SplitConfig(), 2023, torch.device("cpu")
         )

@@ -250,7 +250,7 @@ def check_finite(values: Any, source: str | Path | None = None, column: str | No
         raise DataError(f"{_where(source, column)} holds values that are not numbers") from None
     bad = ~np.isfinite(array)
     if bad.any():
-        row = int(np.argwhere(bad)[0][0])
+        row = int(np.argwhere(bad)[0][0])  # the first axis is the row, also for 2-D arrays
         raise DataError(
             f"{_where(source, column)}: {int(bad.sum())} value(s) are not finite numbers (first at row {row})"
         )
@@ -282,7 +282,7 @@ def check_index(indices: Any, size: int, source: str | Path | None = None, what:
     if array.size and not np.issubdtype(array.dtype, np.integer):
         raise DataError(f"{_where(source)}: {what} array is not whole numbers ({array.dtype})")
     if array.size and (array.min() < 0 or array.max() >= size):
-        bad = int(np.argwhere((array < 0) | (array >= size)).ravel()[0])
+        bad = int(np.flatnonzero((array < 0) | (array >= size))[0])  # a flat position, also for 2-D arrays
         raise DataError(
             f"{_where(source)}: {what} {_plain(array.ravel()[bad])} at position {bad} is outside [0, {size})"
         )

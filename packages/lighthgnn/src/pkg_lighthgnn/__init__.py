@@ -7,42 +7,43 @@ teacher's entropy change under feature noise, Bernoulli sampling per epoch, hype
 the paper and official KD variants, the topology-aware score, the transductive and production settings,
 loaders for CC-Cora, CC-Citeseer, Cora-CA, Planetoid Cora/Citeseer and the ``hypergraph_sbm`` generator,
 and the inference-speed benchmark.
+
+The API is exported lazily: ``import pkg_lighthgnn`` (and the command line's ``--help``) imports no torch,
+dhg or scipy; ``from pkg_lighthgnn import Teacher`` imports the module that holds it.
 """
 
-from .config import PRESETS, SplitConfig, StudentConfig, TeacherConfig
-from .data import DATASETS, HypergraphData, hypergraph_sbm, load_dataset, split_by_num
-from .distill import HighOrderConstraint, hyperedge_kd_loss, hyperedge_reliability, kd_loss, topology_score
-from .features import CSRFeatures, as_features
-from .hypergraph import build_hypergraph, hgnn_operator, hgnnp_operator
-from .model import StudentMLP, Teacher
-from .training import run_production, run_transductive, train_student, train_teacher
+from pkg_shared.package import lazy_exports, version_of
 
-__version__ = "0.1.0"
-__all__ = [
-    "DATASETS",
-    "PRESETS",
-    "CSRFeatures",
-    "HighOrderConstraint",
-    "HypergraphData",
-    "SplitConfig",
-    "StudentConfig",
-    "StudentMLP",
-    "Teacher",
-    "TeacherConfig",
-    "__version__",
-    "as_features",
-    "build_hypergraph",
-    "hgnn_operator",
-    "hgnnp_operator",
-    "hyperedge_kd_loss",
-    "hyperedge_reliability",
-    "hypergraph_sbm",
-    "kd_loss",
-    "load_dataset",
-    "run_production",
-    "run_transductive",
-    "split_by_num",
-    "topology_score",
-    "train_student",
-    "train_teacher",
-]
+__version__ = version_of("pkg-lighthgnn")
+
+_EXPORTS = {
+    "DATASETS": ".config",
+    "PRESETS": ".config",
+    "SplitConfig": ".config",
+    "StudentConfig": ".config",
+    "SyntheticConfig": ".config",
+    "TeacherConfig": ".config",
+    "HypergraphData": ".data",
+    "hypergraph_sbm": ".data",
+    "load_dataset": ".data",
+    "split_by_num": ".data",
+    "HighOrderConstraint": ".distill",
+    "hyperedge_kd_loss": ".distill",
+    "hyperedge_reliability": ".distill",
+    "kd_loss": ".distill",
+    "topology_score": ".distill",
+    "CSRFeatures": ".features",
+    "as_features": ".features",
+    "build_hypergraph": ".hypergraph",
+    "hgnn_operator": ".hypergraph",
+    "hgnnp_operator": ".hypergraph",
+    "StudentMLP": ".model",
+    "Teacher": ".model",
+    "run_production": ".training",
+    "run_transductive": ".training",
+    "student_loss": ".training",
+    "train_student": ".training",
+    "train_teacher": ".training",
+}
+__all__ = ["__version__", *_EXPORTS]
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -20,6 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from pkg_shared.errors import UserError
+
 from .features import Features, perturb
 
 VARIANTS = ("paper", "official")
@@ -27,7 +29,7 @@ VARIANTS = ("paper", "official")
 
 def _check_variant(variant: str) -> None:
     if variant not in VARIANTS:
-        raise ValueError(f"unknown KD variant {variant!r} (one of {', '.join(VARIANTS)})")
+        raise UserError(f"unknown KD variant {variant!r} (one of {', '.join(VARIANTS)})")
 
 
 def kd_loss(z_s: Tensor, z_t: Tensor, tau: float = 1.0, variant: str = "paper") -> Tensor:

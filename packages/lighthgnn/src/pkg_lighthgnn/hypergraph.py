@@ -22,16 +22,18 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from pkg_shared.errors import UserError
+from pkg_shared.data import DataError
 
 Hyperedges = list[list[int]]
 
 # dhg builds its sparse incidence with torch.sparse_coo_tensor from indices it has just made itself; torch then
 # warns, once per process, that invariant checks are off. The message says nothing a user can act on.
 warnings.filterwarnings("ignore", message="Sparse invariant checks are implicitly disabled")
+# dhg's L_HGNN multiplies sparse CSR matrices, and torch warns once that CSR support is "in beta".
+warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
 
 
-class HypergraphError(UserError):
+class HypergraphError(DataError):
     """A hyperedge list that does not describe a hypergraph on the given vertices."""
 
 

@@ -17,6 +17,8 @@ import torch
 from dhg.nn import HGNNConv, HGNNPConv
 from torch import Tensor, nn
 
+from pkg_shared.errors import UserError
+
 from .features import FeatureLinear, Features
 
 CONVS = {"hgnn": HGNNConv, "hgnnp": HGNNPConv}
@@ -41,7 +43,7 @@ class Teacher(nn.Module):
     def __init__(self, in_dim: int, n_classes: int, hid: int = 32, kind: str = "hgnn", dropout: float = 0.5):
         super().__init__()
         if kind not in CONVS:
-            raise ValueError(f"unknown teacher {kind!r} (one of {', '.join(CONVS)})")
+            raise UserError(f"unknown teacher {kind!r} (one of {', '.join(CONVS)})")
         conv = CONVS[kind]
         self.kind = kind
         self.layer1 = conv(in_dim, hid, drop_rate=dropout)

@@ -24,9 +24,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from pkg_shared.errors import UserError
 from pkg_shared.metrics import accuracy, f1
 
-from .config import SplitConfig, StudentConfig, TeacherConfig
+from .config import STUDENTS, SplitConfig, StudentConfig, TeacherConfig
 from .data import HypergraphData, production_split, splits
 from .distill import HighOrderConstraint, kd_loss, topology_score
 from .features import Features, as_features, select_rows
@@ -67,32 +68,41 @@ def train_teacher(x: Features, y: Tensor, hg: dhg.Hypergraph, train: Tensor, val
     return model, info
 
 
+def student_loss(cfg: StudentConfig, z_s: Tensor, y: Tensor, train: Tensor, z_t: Tensor | None = None,
+                 hc: HighOrderConstraint | None = None) -> Tensor:  # fmt: skip
+    """The student's training loss (spec Method 4-5) for logits ``z_s`` on every vertex.
+
+    * ``mlp``: ``CE(Z_s[train], y[train])`` (the vanilla-MLP baseline);
+    * ``light_hgnn``: ``lambda CE + (1 - lambda) L_KD`` with ``L_KD`` over all vertices;
+    * ``light_hgnnp``: ``lambda CE + (1 - lambda) (L_KD + L_HC)``, ``L_HC`` from ``hc`` (a fresh Bernoulli
+      draw of hyperedges at each call).
+    """
+    ce = F.cross_entropy(z_s[train], y[train])
+    if cfg.kind == "mlp":
+        return ce
+    distill = kd_loss(z_s, z_t, cfg.tau, cfg.kd_variant)
+    if cfg.kind == "light_hgnnp":
+        distill = distill + hc(z_s, z_t)
+    return cfg.lamb * ce + (1 - cfg.lamb) * distill
+
+
 def train_student(x: Features, y: Tensor, train: Tensor, val: Tensor, cfg: StudentConfig, n_classes: int,
                   z_t: Tensor | None = None, hc: HighOrderConstraint | None = None) -> tuple[StudentMLP, dict[str, Any]]:  # fmt: skip
-    """Train the MLP student (spec Method 3-5).
+    """Train the MLP student with :func:`student_loss`, one full-batch step per epoch, best-validation state.
 
-    ``cfg.kind``: ``mlp`` (cross-entropy on ``train`` only, the vanilla-MLP baseline), ``light_hgnn``
-    (``lambda CE + (1 - lambda) L_KD`` over all vertices of ``x``) or ``light_hgnnp`` (adds ``L_HC`` from
-    ``hc``, one Bernoulli draw of hyperedges per epoch).
+    ``cfg.kind``: ``mlp``, ``light_hgnn`` (needs the teacher's logits ``z_t``) or ``light_hgnnp`` (needs
+    ``z_t`` and a :class:`HighOrderConstraint` ``hc``).
     """
+    if cfg.kind not in STUDENTS:
+        raise UserError(f"unknown student {cfg.kind!r} (one of {', '.join(STUDENTS)})")
     if cfg.kind != "mlp" and z_t is None:
-        raise ValueError(f"student {cfg.kind!r} needs the teacher's logits z_t")
+        raise UserError(f"student {cfg.kind!r} needs the teacher's logits z_t")
     if cfg.kind == "light_hgnnp" and hc is None:
-        raise ValueError("student 'light_hgnnp' needs a HighOrderConstraint")
+        raise UserError("student 'light_hgnnp' needs a HighOrderConstraint")
     model = StudentMLP(x.shape[1], n_classes, cfg.hid, cfg.dropout).to(y.device)
-
-    def loss_fn() -> Tensor:
-        z_s = model(x)
-        ce = F.cross_entropy(z_s[train], y[train])
-        if cfg.kind == "mlp":
-            return ce
-        distill = kd_loss(z_s, z_t, cfg.tau, cfg.kd_variant)
-        if cfg.kind == "light_hgnnp":
-            distill = distill + hc(z_s, z_t)
-        return cfg.lamb * ce + (1 - cfg.lamb) * distill
-
     x_val = select_rows(x, val.cpu().numpy())  # the student is per-vertex: validate on the val rows only
-    info = _fit(model, loss_fn, lambda: model(x_val), y[val], cfg.lr, cfg.weight_decay, cfg.epochs)
+    info = _fit(model, lambda: student_loss(cfg, model(x), y, train, z_t, hc), lambda: model(x_val), y[val],
+                cfg.lr, cfg.weight_decay, cfg.epochs)  # fmt: skip
     return model, info
 
 
@@ -128,8 +138,15 @@ def _generator(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
+Status = Callable[[str], None]
+
+
+def _silent(text: str) -> None:
+    return None
+
+
 def distill_students(p: Prepared, teacher: Teacher, students: dict[str, StudentConfig], seed: int,
-                     eval_x: Features | None = None) -> dict[str, tuple[StudentMLP, dict[str, Any]]]:  # fmt: skip
+                     status: Status = _silent) -> dict[str, tuple[StudentMLP, dict[str, Any]]]:  # fmt: skip
     """Train every student of ``students`` (name -> config) from the same teacher and initial weights."""
     with torch.no_grad():
         teacher.eval()
@@ -143,37 +160,49 @@ def distill_students(p: Prepared, teacher: Teacher, students: dict[str, StudentC
             )
         torch.manual_seed(seed)
         out[name] = train_student(p.x, p.y, p.train, p.val, cfg, p.data.num_classes, z_t, hc)
+        status(f"{p.data.name}: student {name} trained (val acc {out[name][1]['val_accuracy']:.1f}%)")
     return out
 
 
 def run_transductive(data: HypergraphData, teacher_cfg: TeacherConfig, students: dict[str, StudentConfig],
-                     split: SplitConfig, seed: int, device: torch.device,
-    return_models: bool = False) -> dict[str, Any]:  # fmt: skip
-    """One seed of the transductive setting: teacher then students; test accuracy, macro-F1, topology scores."""
+                     split: SplitConfig, seed: int, device: torch.device, return_models: bool = False,
+                     status: Status = _silent) -> dict[str, Any]:  # fmt: skip
+    """One seed of the transductive setting: teacher then students; test accuracy, macro-F1, topology scores.
+
+    With ``return_models``, ``result["models"]`` maps ``"teacher"`` and every student's name to its trained
+    model; ``status`` receives a line after each model is trained.
+    """
     p = prepare(data, split, seed, device)
     torch.manual_seed(seed)
     teacher, t_info = train_teacher(p.x, p.y, p.hg, p.train, p.val, teacher_cfg, data.num_classes)
+    status(f"{data.name}: teacher {teacher_cfg.kind} trained (val acc {t_info['val_accuracy']:.1f}%)")
     test_y = data.y[p.test.cpu().numpy()]
     with torch.no_grad():
         result = {"teacher": {**scores(test_y, teacher(p.x, p.hg)[p.test]), **t_info,
                               "topology": topology_score(teacher.embed(p.x, p.hg), p.hg)}}  # fmt: skip
-    for name, (model, info) in distill_students(p, teacher, students, seed).items():
+    trained = distill_students(p, teacher, students, seed, status)
+    for name, (model, info) in trained.items():
         with torch.no_grad():
             result[name] = {**scores(test_y, model(p.x)[p.test]), **info,
                             "topology": topology_score(model.embed(p.x), p.hg)}  # fmt: skip
     if return_models:
-        result["models"] = {"teacher": teacher, "student": model}
+        result["models"] = {"teacher": teacher, **{name: model for name, (model, _) in trained.items()}}
     return result
 
 
 def run_production(data: HypergraphData, teacher_cfg: TeacherConfig, students: dict[str, StudentConfig],
-                   split: SplitConfig, seed: int, device: torch.device,
-    return_models: bool = False) -> dict[str, Any]:  # fmt: skip
-    """One seed of the production setting (spec Method 8): ``trans`` / ``ind`` / ``prod`` test accuracy."""
+                   split: SplitConfig, seed: int, device: torch.device, return_models: bool = False,
+                   status: Status = _silent) -> dict[str, Any]:  # fmt: skip
+    """One seed of the production setting (spec Method 8): ``trans`` / ``ind`` / ``prod`` test accuracy.
+
+    ``return_models`` and ``status`` as in :func:`run_transductive`.
+    """
     train, val, test = splits(data, split, seed)
     ind, obs_test = production_split(test, split.test_ind_ratio, seed)
     obs = np.concatenate([train, val, obs_test])
-    sub = HypergraphData(data.name, data.X[obs], data.y[obs], sub_hyperedges(data.edges, obs))
+    sub = HypergraphData(
+        f"{data.name} (production)", data.X[obs], data.y[obs], sub_hyperedges(data.edges, obs)
+    )
     n_tr, n_va = len(train), len(val)
     ar = lambda a, b: torch.arange(a, b, device=device)  # noqa: E731
     p = Prepared(sub, as_features(sub.X, device), torch.as_tensor(sub.y, device=device),
@@ -181,6 +210,7 @@ def run_production(data: HypergraphData, teacher_cfg: TeacherConfig, students: d
                  ar(0, n_tr), ar(n_tr, n_tr + n_va), ar(n_tr + n_va, len(obs)))  # fmt: skip
     torch.manual_seed(seed)
     teacher, t_info = train_teacher(p.x, p.y, p.hg, p.train, p.val, teacher_cfg, data.num_classes)
+    status(f"{data.name} (production): teacher {teacher_cfg.kind} trained on {len(obs)} observed vertices")
     x_full = as_features(data.X, device)
     hg_full = build_hypergraph(data.num_v, data.edges, device=str(device))
     ind_t, test_t = torch.as_tensor(ind, device=device), torch.as_tensor(test, device=device)
@@ -196,11 +226,12 @@ def run_production(data: HypergraphData, teacher_cfg: TeacherConfig, students: d
 
     with torch.no_grad():
         result = {"teacher": {**evaluate(teacher(p.x, p.hg), teacher(x_full, hg_full)), **t_info}}
-    for name, (model, info) in distill_students(p, teacher, students, seed).items():
+    trained = distill_students(p, teacher, students, seed, status)
+    for name, (model, info) in trained.items():
         with torch.no_grad():
             result[name] = {**evaluate(model(p.x), model(x_full)), **info}
     if return_models:
-        result["models"] = {"teacher": teacher, "student": model}
+        result["models"] = {"teacher": teacher, **{name: model for name, (model, _) in trained.items()}}
     result["observed_vertices"] = len(obs)
     result["unobserved_vertices"] = len(ind)
     return result

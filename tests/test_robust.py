@@ -72,7 +72,12 @@ def truncated_datasets():
     root = os.environ.get("PKG_DATA_DIR")
     out = []
     for slug in SLUGS:
-        for dataset, files in cli(slug).app.data_files.items():
+        try:
+            declared = cli(slug).app.data_files
+        except Exception as e:  # collection must not break on one package: the test itself fails
+            out.append(pytest.param(slug, None, [f"import failed: {e}"], id=f"{slug}-import-error"))
+            continue
+        for dataset, files in declared.items():
             present = root and all((Path(root) / f).is_file() for f in files)
             out.append(
                 pytest.param(slug, dataset, files, marks=[] if present else pytest.mark.skip("data absent"))
@@ -84,6 +89,7 @@ def truncated_datasets():
 @pytest.mark.parametrize(("slug", "dataset", "files"), truncated_datasets())
 def test_truncated_dataset_is_exit_2(slug, dataset, files, run_cli, tmp_path):
     """Each real file the package reads, cut to half its bytes, one at a time: exit 2 naming it."""
+    assert dataset is not None, files[0]
     source = Path(os.environ["PKG_DATA_DIR"])
     for damaged in files:
         root = tmp_path / f"root-{Path(damaged).name}"

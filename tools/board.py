@@ -215,7 +215,9 @@ def index_html(entries: list[dict[str, Any]]) -> str:
             f'<a href="{esc(e["slug"])}.html">{esc(e["package"])}</a>' if e["exists"] else esc(e["package"])
         )
         other = ", ".join(k for k in e["runs"] if k != "small")
-        commit = str((small or {}).get("env", {}).get("git_sha") or "")[:8]
+        env = (small or {}).get("env", {})
+        commit = str(env.get("git_sha") or "")[:8] + (" +uncommitted" if env.get("git_dirty") else "")
+        load = ((small or {}).get("load") or {}).get("before")
         search = " ".join([e["title"], e["package"], e["task"], e["status"]]).lower()
         rows.append(
             f'<tr data-task="{esc(e["task"])}" data-status="{esc(e["status"])}" data-verdict="{esc(e["verdict"])}"'
@@ -228,7 +230,7 @@ def index_html(entries: list[dict[str, Any]]) -> str:
             f'<td class="hide-narrow">{esc(small["scale"] if small else "")}{" + " + esc(other) if other else ""}</td>'
             f'<td class="hide-narrow">{len(small["seeds"]) if small else ""}</td>'
             f'<td class="hide-narrow">{esc(small["device"] if small else "")}</td>'
-            f'<td class="hide-narrow" data-sort="{(small or {}).get("wall_seconds", -1)}">{wall(small)}</td>'
+            f'<td class="hide-narrow" data-sort="{(small or {}).get("wall_seconds", -1)}" title="load average before the run: {esc(load)}">{wall(small)}</td>'
             f'<td class="hide-narrow">{esc(str((small or {}).get("date", ""))[:10])}</td>'
             f'<td class="hide-narrow small"><code>{esc(commit)}</code></td></tr>'
         )
@@ -318,9 +320,11 @@ def package_html(e: dict[str, Any]) -> str:
             f"<h2>{esc(name)} run: {esc(catalogue.counts(results))}</h2>"
             f'<p class="small muted">dataset {esc(results.get("dataset"))}, scale {esc(results["scale"])}, seeds '
             f"{esc(results['seeds'])}, device {esc(results['device'])}, wall {esc(wall(results))}, "
+            f"load average before the run {esc((results.get('load') or {}).get('before'))}, "
             f"{esc(env.get('platform', ''))}, python {esc(env.get('python', ''))}, torch {esc(env.get('torch', ''))}, "
             f"version {esc(results.get('version', ''))}, {esc(results.get('date', ''))}, "
-            f"commit <code>{esc(str(env.get('git_sha') or '')[:10])}</code></p>"
+            f"commit <code>{esc(str(env.get('git_sha') or '')[:10])}</code>"
+            f"{' (with uncommitted changes)' if env.get('git_dirty') else ''}</p>"
         )
         parts.append(claims_table(results))
     if e["plots"]:

@@ -126,7 +126,9 @@ def results_block(results: dict[str, Any] | None, slug: str) -> str:
     )
     lines = [
         f"Generated from [`results/small.json`](results/small.json) (`pkg-{slug} reproduce --scale small`,"
-        f" version {results.get('version', '?')}, {results.get('date', '?')}, commit {str(env.get('git_sha') or '?')[:10]}).",
+        f" version {results.get('version', '?')}, {results.get('date', '?')}, commit {str(env.get('git_sha') or '?')[:10]}"
+        + (" with uncommitted changes" if env.get("git_dirty") else "")
+        + ").",
         "",
         f"- dataset **{results.get('dataset')}**, scale **{results['scale']}**, seeds {results['seeds']},"
         f" device {results['device']}, {results.get('threads') or 'default'} thread(s)",

@@ -8,7 +8,7 @@ import torch
 from pkg_kan_hea import KAN, b_splines, coef2curve, uniform_grid
 from pkg_kan_hea.kan import from_pykan, load_pykan_weights
 from pkg_kan_hea.train import TrainConfig, train_model
-from pkg_shared.device import torch_threads
+from pkg_shared.device import pinned_threads
 
 kan = pytest.importorskip("kan")
 
@@ -40,11 +40,11 @@ def test_same_seed_trains_the_same_network_as_pykan():
     """pykan's initialisation draws the same random numbers as ours: one seed, one network, one result."""
     from pkg_kan_hea.config import ModelConfig
     from pkg_kan_hea.data import synthetic_phase
-    from pkg_kan_hea.pipeline import cross_validate, single_thread
+    from pkg_kan_hea.pipeline import cross_validate
 
     table = synthetic_phase(80, seed=0)
     cfg = ModelConfig(kan_hidden=(3,))
-    with single_thread():
+    with pinned_threads(1):
         result = cross_validate(table, ("kan", "pykan"), cfg, TrainConfig(steps=15), n_folds=2, seed=0)
     for metric, value in result["kan"].items():
         assert result["pykan"][metric] == pytest.approx(value, abs=1e-3), metric
@@ -57,7 +57,7 @@ def test_trained_pykan_converts_to_our_kan_and_prunes_alike():
     ref = kan.KAN(
         width=[3, 4, 1], grid=5, k=3, seed=1, auto_save=False, save_act=False, symbolic_enabled=False
     )
-    with torch_threads(1):
+    with pinned_threads(1):
         train_model(ref, x, y, "regression", TrainConfig(steps=25))  # grid updates included
     ours = from_pykan(ref)
     with torch.no_grad():
@@ -76,4 +76,5 @@ def test_model_pykan_in_the_example_commands(run_cli, tmp_path):
     code, out, err = run_cli(main, *argv, "--save", ckpt, "--prune", "--out", tmp_path)
     assert code == 0, err
     code, out, err = run_cli(main, "evaluate", "--checkpoint", ckpt, "--csv", csv)
-    assert code == 0 and json.loads(out)["rows"] == 30, err
+    assert code == 0, err
+    assert json.loads(out)["rows"] == 30

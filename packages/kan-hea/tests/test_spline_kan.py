@@ -4,8 +4,10 @@ import pytest
 import torch
 
 from pkg_kan_hea import KAN, EfficientKANLinear, KANLayer, b_splines, coef2curve, curve2coef, uniform_grid
+from pkg_kan_hea.data import pykan_function
+from pkg_kan_hea.spline import adaptive_grid, quantile_indices
 from pkg_kan_hea.train import TrainConfig, train_model
-from pkg_shared.device import torch_threads
+from pkg_shared.device import pinned_threads
 from pkg_shared.errors import UserError
 
 
@@ -98,9 +100,83 @@ def test_efficient_kan_shape_params_and_equality_with_kan_layer():
         ours.coef.copy_(eff.scaled_spline_weight.permute(1, 0, 2))
     x = torch.rand(50, 5) * 2 - 1
     assert torch.allclose(ours(x), eff(x), atol=1e-6)
+
+
+@pytest.mark.parametrize("batch", [2, 7, 50, 101, 999, 1000])
+@pytest.mark.parametrize("grid", [1, 3, 5, 10])
+def test_quantile_indices_of_each_reference(batch, grid):
+    # efficient-kan: torch.linspace(0, batch - 1, G + 1, dtype=int64); pykan: int(batch / G * i), then -1
+    assert (
+        quantile_indices(batch, grid, "efficient-kan")
+        == torch.linspace(0, batch - 1, grid + 1, dtype=torch.int64).tolist()
+    )
+    assert quantile_indices(batch, grid, "pykan") == [int(batch / grid * i) for i in range(grid)] + [
+        batch - 1
+    ]
+
+
+def test_each_layer_updates_its_grid_as_its_reference_does():
+    """KANLayer follows pykan (its indices, no margin, outer knots at the new grid's mean spacing);
+    EfficientKANLinear follows efficient-kan (its indices, margin 0.01, outer knots at the uniform step)."""
+    torch.manual_seed(0)
+    x = torch.rand(50, 2) * 1.6 - 0.8
+    xs = torch.sort(x, dim=0).values
+    lo, hi = xs[0], xs[-1]
+    eps, k, g = 0.02, 3, 5
+
+    pyk = KANLayer(2, 3, grid_size=g, k=k, grid_eps=eps)
+    pyk.update_grid(x)
+    ids = [0, 10, 20, 30, 40, 49]  # int(50 / 5 * i), then the last
+    inner = eps * (lo + (hi - lo) / g * torch.arange(g + 1)[:, None]) + (1 - eps) * xs[ids]
+    assert torch.allclose(pyk.grid[:, k:-k], inner.T, atol=1e-6)
+    h = (inner[-1] - inner[0]) / g
+    assert torch.allclose(pyk.grid[:, k + g + 1] - pyk.grid[:, k + g], h, atol=1e-6)
+
+    eff = EfficientKANLinear(2, 3, grid_size=g, spline_order=k, grid_eps=eps)
+    eff.update_grid(x, margin=0.01)
+    ids = [0, 9, 19, 29, 39, 49]  # linspace(0, 49, 6) truncated
+    step = (hi - lo + 0.02) / g
+    inner = eps * (lo - 0.01 + step * torch.arange(g + 1)[:, None]) + (1 - eps) * xs[ids]
+    assert torch.allclose(eff.grid[:, k:-k], inner.T, atol=1e-6)
+    assert torch.allclose(eff.grid[:, k + g + 1] - eff.grid[:, k + g], step, atol=1e-6)
+    assert torch.allclose(eff.grid[:, k] - eff.grid[:, k - 1], step, atol=1e-6)
+    assert not torch.allclose(eff.grid, pyk.grid, atol=1e-4)  # the two references differ
+
+
+def test_efficient_kan_update_grid_preserves_the_function():
+    torch.manual_seed(0)
+    eff = EfficientKANLinear(5, 3)
+    x = torch.rand(200, 5) * 2 - 1
     before = eff(x)
     eff.update_grid(x)
     assert (eff(x) - before).abs().max() < 1e-2 * before.abs().max()
+    assert torch.equal(eff.spline_scaler, torch.ones_like(eff.spline_scaler))
+
+
+def test_adaptive_grid_spacing_includes_the_margin():
+    x = torch.linspace(-0.5, 0.5, 11)[:, None]
+    inner, h = adaptive_grid(x, 5, grid_eps=1.0, margin=0.1, style="efficient-kan")
+    assert torch.allclose(h, torch.tensor([[0.24]])) and torch.allclose(
+        inner[0, [0, -1]], torch.tensor([-0.6, 0.6])
+    )
+
+
+def test_closed_form_fit_reaches_the_spec_rmse():
+    """The spec's check, fast: [2,5,1] KAN, 1,000 points, LBFGS at G=5 then grid extension to G=10;
+    test RMSE on 1,000 other points < 0.05 (``reproduce`` runs 20 LBFGS steps per grid; 5 here)."""
+    torch.manual_seed(0)
+    train, test = pykan_function(1000, 0), pykan_function(1000, 10_000)
+    x, y = torch.as_tensor(train.x), torch.as_tensor(train.y)
+    model = KAN([2, 5, 1], grid_size=5, k=3)
+    cfg = TrainConfig(steps=5, opt="lbfgs", lr=1.0)
+    with pinned_threads(1):
+        train_model(model, x, y, "regression", cfg)
+        model.extend_grid(x, 10)
+        train_model(model, x, y, "regression", cfg)
+        with torch.no_grad():
+            pred = model(torch.as_tensor(test.x))
+    rmse = float(((pred - torch.as_tensor(test.y)) ** 2).mean().sqrt())
+    assert rmse < 0.05, rmse
 
 
 def test_regularizer_importance_and_pruning():
@@ -110,7 +186,7 @@ def test_regularizer_importance_and_pruning():
     model = KAN([3, 3, 1])
     reg = model.regularization(x)
     assert reg.ndim == 0 and reg > 0
-    with torch_threads(1):
+    with pinned_threads(1):
         train_model(model, x, y, "regression", TrainConfig(steps=60, lamb=1e-3))
     importance = model.feature_importance(x)
     assert importance.argmax() == 0 and importance.sum() == pytest.approx(1.0, abs=1e-4)

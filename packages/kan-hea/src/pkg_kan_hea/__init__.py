@@ -12,11 +12,9 @@ LBFGS/Adam training, edge plots and symbolic edge fits (sympy optional), the thr
 baselines on the same folds, and pykan itself as an optional reference model.
 """
 
-from .kan import KAN, MLP, EfficientKAN, EfficientKANLinear, KANLayer
-from .spline import b_splines, coef2curve, curve2coef, extend_grid, uniform_grid
-from .train import TrainConfig, train_model
+from pkg_shared.package import lazy_exports, version_of
 
-__version__ = "0.1.0"
+__version__ = version_of("pkg-kan-hea")
 __all__ = [
     "KAN",
     "MLP",
@@ -29,6 +27,17 @@ __all__ = [
     "coef2curve",
     "curve2coef",
     "extend_grid",
+    "reproduce",
     "train_model",
     "uniform_grid",
 ]
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        **dict.fromkeys(["KAN", "MLP", "EfficientKAN", "EfficientKANLinear", "KANLayer"], ".kan"),
+        **dict.fromkeys(["b_splines", "coef2curve", "curve2coef", "extend_grid", "uniform_grid"], ".spline"),
+        "TrainConfig": ".config",
+        "train_model": ".train",
+        "reproduce": ".experiment",
+    },
+)

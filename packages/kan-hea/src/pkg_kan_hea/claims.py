@@ -1,10 +1,18 @@
 """The claims `pkg-kan-hea reproduce` judges (spec "Headline results" and "Tests").
 
-Each "KAN >= MLP - tol" claim compares the package's KAN with the torch MLP baseline on the same folds
-(mean over folds, then over seeds); ``*_kan_minus_mlp`` is KAN's metric minus the MLP's.
+The paper's claim, in its abstract, is a direction: in all three examples the KAN matches or beats the
+MLP (F1 for classification, MSE / R2 for regression). Each ``paper`` claim compares the package's KAN with
+the torch MLP on the same folds: the mean over folds, then over >= 3 seeds at ``small`` (the spread over
+seeds is printed); ``*_kan_minus_mlp`` is KAN's metric minus the MLP's. The tolerances are the spec's
+("KAN >= MLP - 0.03" for example 1, "- 0.05" for examples 2 and 3), fixed before any run here.
+
+Two ``check`` entries test this implementation, not the paper: the [2, 5, 1] KAN fit of pykan's README
+function, and the spec's expectation that a grid update preserves the network's function.
 """
 
 from pkg_shared.claims import Claim
+
+DIRECTION = "paper direction (abstract: KAN matches or outperforms MLP); tolerance from the spec table"
 
 CLAIMS = [
     Claim(
@@ -16,6 +24,9 @@ CLAIMS = [
         value=-0.03,
         paper_value="KAN >= MLP",
         scale="small",
+        kind="paper",
+        basis=DIRECTION,
+        dataset="hea-carbide-phase (stand-in, 116 labelled carbides)",
     ),
     Claim(
         id="strength-r2",
@@ -26,6 +37,9 @@ CLAIMS = [
         value=-0.05,
         paper_value="KAN >= MLP",
         scale="small",
+        kind="paper",
+        basis=DIRECTION,
+        dataset="hea-mpea-mechanical (stand-in, 276 tension rows)",
     ),
     Claim(
         id="hea-class-f1",
@@ -36,6 +50,9 @@ CLAIMS = [
         value=-0.05,
         paper_value="KAN >= MLP",
         scale="small",
+        kind="paper",
+        basis=DIRECTION,
+        dataset="hea-mpea-mechanical (stand-in, microstructure label)",
     ),
     Claim(
         id="bulk-modulus-r2",
@@ -46,16 +63,21 @@ CLAIMS = [
         value=-0.05,
         paper_value="KAN >= MLP",
         scale="small",
+        kind="paper",
+        basis=DIRECTION,
+        dataset="hea-elastic-dft (stand-in, 170 DFT compositions)",
     ),
     Claim(
         id="closed-form-fit",
         text="a [2,5,1] KAN fits exp(sin(pi x) + y^2) on 1,000 points: test RMSE",
-        where="pykan README; spec Tests",
+        where="pykan README example; spec Tests",
         metric="expsin_test_rmse",
         op="<",
         value=0.05,
         paper_value="< 0.05",
-        scale="small",
+        kind="check",
+        basis="spec Tests (pykan's README example), threshold fixed by the spec",
+        dataset="synthetic exp(sin(pi x) + y^2)",
     ),
     Claim(
         id="grid-update-preserves",
@@ -65,5 +87,8 @@ CLAIMS = [
         op="<",
         value=1e-3,
         paper_value="< 1e-3",
+        kind="check",
+        basis="spec Tests ('grid update preserves the function, max change < 1e-3'), threshold fixed by the spec",
+        dataset="synthetic exp(sin(pi x) + y^2)",
     ),
 ]

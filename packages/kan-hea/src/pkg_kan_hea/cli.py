@@ -8,33 +8,24 @@ import json
 import sys
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import torch
-
-from pkg_shared.cli import App, Paper, positive
+from pkg_shared.cli import App, Paper, bounded
 from pkg_shared.data import data_root
 from pkg_shared.errors import UserError
-from pkg_shared.io import RunDir, load_checkpoint, save_checkpoint
+from pkg_shared.io import RunDir, prepare_output
 
-from . import __version__, experiment
+from . import __version__
 from .claims import CLAIMS
-from .config import EXAMPLE_MODELS, EXAMPLES, MODELS, REFERENCE, ModelConfig
-from .data import Table, read_csv_table
-from .explain import formulas, importance_ranking, plot_edges, symbolic_fit
-from .kan import KAN, from_pykan
-from .pipeline import (
-    ExtrapolationWarning,
-    Scaler,
-    build,
-    cross_validate,
-    fit,
-    out_dim,
-    predict,
-    score,
-    single_thread,
-)
-from .train import OPTIMIZERS, TrainConfig
+from .config import DATA_FILES, DATASET_EXAMPLES, EXAMPLE_MODELS, EXAMPLES, MODELS, OPTIMIZERS, REFERENCE
+
+if TYPE_CHECKING:  # the heavy modules (torch, pandas, scikit-learn) are imported inside the commands
+    import torch
+
+    from .config import ModelConfig, TrainConfig
+    from .data import Table
+    from .kan import KAN
+    from .pipeline import Scaler
 
 PAPER = Paper(
     title="Kolmogorov-Arnold Neural Networks for High-Entropy Alloys Design",
@@ -54,11 +45,22 @@ PAPER = Paper(
         "pruning (edge and node masks, then a rebuilt smaller network), feature importance, edge plots,"
         " symbolic edge fits (sympy optional)",
         "pykan 0.2.8 as an optional reference model (--model pykan, reproduce --with-pykan, bench)",
-        "EfficientKANLinear (efficient-kan formulation) and torch / scikit-learn MLP baselines",
+        "EfficientKANLinear (efficient-kan formulation, its own grid update) and torch / scikit-learn MLP"
+        " baselines",
         "examples 1-3 on the data root: carbide phase, YS/UTS, HEA class + bulk modulus + screening",
     ],
     datasets=["hea-carbide-phase", "hea-mpea-mechanical", "hea-elastic-dft (data root)", "synthetic"],
 )
+
+
+def _reproduce_arguments(parser: argparse.ArgumentParser) -> None:
+    """``reproduce --with-pykan`` (defined here so that ``--help`` imports no torch)."""
+    parser.add_argument(
+        "--with-pykan",
+        action="store_true",
+        help="also cross-validate pykan 0.2.8 itself on the same folds (optional extra: "
+        "pip install 'pkg-kan-hea[pykan]'; skipped with a message when absent)",
+    )
 
 
 app = App(
@@ -66,26 +68,48 @@ app = App(
     version=__version__,
     paper=PAPER,
     claims=CLAIMS,
-    reproduce=experiment.reproduce,
+    reproduce="pkg_kan_hea.experiment:reproduce",
+    report="pkg_kan_hea.experiment:report",
+    datasets=tuple(DATASET_EXAMPLES),
     default_seeds={"smoke": 1, "small": 3, "full": 10},
-    report=experiment.report,
-    reproduce_arguments=experiment.add_reproduce_arguments,
+    reproduce_arguments=_reproduce_arguments,
+    data_files=DATA_FILES,
+    examples=[
+        "reproduce --scale small --data-dir DATA",
+        "reproduce --dataset hea-carbide-phase --with-pykan",
+        "carbide --model kan efficient-kan mlp --folds 5 --seeds 3",
+        "train --example carbide --save ckpt && pkg-kan-hea explain --checkpoint ckpt --plot-edges plots",
+        "bench --reference",
+    ],
 )
 main = app.main
 
+MAX_STEPS, MAX_ROWS = 100_000, 10_000_000
+
+
+def pinned():
+    """One torch and one BLAS thread for a subcommand (tiny networks; ``reproduce`` is pinned by App)."""
+    from pkg_shared.device import pinned_threads
+
+    return pinned_threads(1)
+
 
 def _model_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--width", default=None, help="KAN widths, e.g. 17,4,2 (first = features, last = outputs)")
-    p.add_argument("--grid", type=int, default=5, help="grid intervals G (default 5)")
-    p.add_argument("--k", type=int, default=3, help="spline order (default 3, cubic)")
-    p.add_argument("--steps", type=positive, default=500, help="full-batch training steps (default 500)")
-    p.add_argument("--opt", choices=OPTIMIZERS, default="adam")
-    p.add_argument("--lr", type=float, default=1e-2)
-    p.add_argument("--lamb", type=float, default=0.0, help="sparsity regulariser weight (default 0)")
+    p.add_argument("--width", default=None,
+                   help="KAN widths, e.g. 17,4,2 (first = features, last = outputs; unset: the example's)")  # fmt: skip
+    p.add_argument("--grid", type=bounded(int, 1, 1000), default=5, help="grid intervals G")
+    p.add_argument("--k", type=bounded(int, 0, 10), default=3, help="spline order (3: cubic)")
+    p.add_argument("--steps", type=bounded(int, 1, MAX_STEPS), default=500, help="full-batch training steps")
+    p.add_argument("--opt", choices=OPTIMIZERS, default="adam", help="optimiser (lbfgs: pykan's fit)")
+    p.add_argument("--lr", type=bounded(float, 1e-8, 100.0), default=1e-2, help="learning rate")
+    p.add_argument("--lamb", type=bounded(float, 0.0, 1e3), default=0.0, help="sparsity regulariser weight")
 
 
 def model_config(args: argparse.Namespace, example: str, table: Table) -> ModelConfig:
     """The example's architecture, with ``--width`` / ``--grid`` / ``--k`` applied and checked."""
+    from .config import ModelConfig
+    from .pipeline import out_dim
+
     base = EXAMPLE_MODELS.get(example, ModelConfig())
     hidden = base.kan_hidden
     if args.width:
@@ -102,10 +126,15 @@ def model_config(args: argparse.Namespace, example: str, table: Table) -> ModelC
 
 
 def train_config(args: argparse.Namespace) -> TrainConfig:
+    from .config import TrainConfig
+
     return TrainConfig(steps=args.steps, opt=args.opt, lr=args.lr, lamb=args.lamb)
 
 
 def load_table(args: argparse.Namespace, example: str | None) -> Table:
+    from . import experiment
+    from .data import read_csv_table
+
     if getattr(args, "csv", None):
         if not args.features or not args.target:
             raise UserError("--csv needs --features and --target (comma-separated column names)")
@@ -119,8 +148,10 @@ def load_table(args: argparse.Namespace, example: str | None) -> Table:
 def _cv_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", choices=(*MODELS, REFERENCE), nargs="+", default=["kan", "mlp"],
                    help="models compared on the same folds (pykan: optional extra pkg-kan-hea[pykan])")  # fmt: skip
-    p.add_argument("--folds", type=positive, default=5)
-    p.add_argument("--seeds", type=positive, default=3)
+    p.add_argument("--folds", type=bounded(int, 2, 50), default=5, help="cross-validation folds")
+    p.add_argument(
+        "--seeds", type=bounded(int, 1, 100), default=3, help="seeds (fold splits and inits), from --seed on"
+    )
     p.add_argument(
         "--shuffled", action="store_true", help="plain shuffled KFold, ignoring formula groups (optimistic)"
     )
@@ -130,27 +161,47 @@ def _cv_args(p: argparse.ArgumentParser) -> None:
 
 
 def run_example(example: str, args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .pipeline import cross_validate, fit
+
+    run = RunDir.create(args.out, "kan-hea", args.seed)  # before any work: a bad --out fails at once
+    if args.plot_edges:
+        prepare_output(args.plot_edges, kind="dir", what="--plot-edges folder")
     table = load_table(args, example)
     cfg, train = model_config(args, example, table), train_config(args)
     seeds = [args.seed + i for i in range(args.seeds)]
-    with single_thread():
-        per_seed = [
-            cross_validate(table, tuple(args.model), cfg, train, args.folds, s, not args.shuffled)
-            for s in seeds
-        ]
+    per_seed = []
+    with pinned():
+        for s in seeds:
+            desc = f"{table.name}, seed {s} ({len(per_seed) + 1} of {len(seeds)})"
+            per_seed.append(
+                cross_validate(
+                    table,
+                    tuple(args.model),
+                    cfg,
+                    train,
+                    args.folds,
+                    s,
+                    not args.shuffled,
+                    quiet=args.quiet,
+                    desc=desc,
+                )  # fmt: skip
+            )
     summary = {
         m: {k: float(np.mean([r[m][k] for r in per_seed])) for k in per_seed[0][m]} for m in args.model
     }
-    spread = {m: {k: float(np.std([r[m][k] for r in per_seed])) for k in per_seed[0][m]} for m in args.model}
-    print(f"{table.name}: {len(table)} rows, {args.folds}-fold x {len(seeds)} seed(s), mean ± std over seeds")
+    ddof = 1 if len(per_seed) > 1 else 0
+    spread = {m: {k: float(np.std([r[m][k] for r in per_seed], ddof=ddof)) for k in per_seed[0][m]}
+              for m in args.model}  # fmt: skip
+    print(f"{table.name}: {len(table)} rows, {args.folds}-fold x {len(seeds)} seed(s), mean ± sd over seeds")
     for m in args.model:
         print(f"  {m:>13}: " + ", ".join(f"{k} {summary[m][k]:.4f}±{spread[m][k]:.4f}" for k in summary[m]))
-    run = RunDir.create(args.out, "kan-hea", args.seed)
     run.write_results(
         {"command": example, "seeds": seeds, "mean": summary, "std": spread, "per_seed": per_seed}
     )
     if args.plot_edges or args.symbolic:
-        with single_thread():
+        with pinned():
             model, scaler = fit("kan", table, np.arange(len(table)), cfg, train, args.seed)
         explain_model(model, scaler.x(table.x, warn=False), table.features, args.plot_edges, args.symbolic)
     print(json.dumps({"mean": summary}))
@@ -165,17 +216,18 @@ for _example in EXAMPLES:
 
 # ------------------------------------------------------------------------------- train / evaluate
 def _train_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--example", choices=EXAMPLES, default="carbide")
+    p.add_argument("--example", choices=EXAMPLES, default="carbide", help="the example's rows (data root)")
     p.add_argument("--csv", default=None, help="train on your own CSV instead of an example")
     p.add_argument("--features", default=None, help="with --csv: comma-separated feature columns")
     p.add_argument("--target", default=None, help="with --csv: comma-separated target column(s)")
-    p.add_argument("--task", choices=("classification", "regression"), default="regression")
+    p.add_argument("--task", choices=("classification", "regression"), default="regression",
+                   help="with --csv: binary classification (one target) or regression")  # fmt: skip
     p.add_argument(
         "--strict", action="store_true", help="refuse rows with NaN targets instead of dropping them"
     )
     p.add_argument("--model", choices=("kan", "efficient-kan", "mlp", REFERENCE), default="kan",
                    help="pykan: trained by pykan 0.2.8, saved as our KAN (same function, tested)")  # fmt: skip
-    p.add_argument("--save", required=True, help="checkpoint folder")
+    p.add_argument("--save", required=True, help="checkpoint folder (created; checked before training)")
     p.add_argument("--prune", action="store_true",
                    help="KAN: prune weak edges and nodes after training, then rebuild a smaller network")  # fmt: skip
     _model_args(p)
@@ -185,16 +237,25 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     "train", "train one model on all rows of an example (or a CSV) and save a checkpoint", _train_args
 )
 def train(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from pkg_shared.io import save_checkpoint
+
+    from .kan import KAN, from_pykan
+    from .pipeline import fit, out_dim, predict, score
+
+    prepare_output(args.save, kind="dir", what="--save folder")
+    if args.prune and args.model not in ("kan", REFERENCE):
+        raise UserError(f"--prune needs a KAN (--model kan or pykan), got {args.model}")
     table = load_table(args, args.example)
     cfg = model_config(args, args.example, table)
-    with single_thread():
+    with pinned():
         model, scaler = fit(args.model, table, np.arange(len(table)), cfg, train_config(args), args.seed)
     kind = args.model
     if kind == REFERENCE:  # stored as our KAN: the same function, readable without pykan
         model, kind = from_pykan(model), "kan"
     if args.prune:
-        if not isinstance(model, KAN):
-            raise UserError(f"--prune needs a KAN (--model kan or pykan), got {args.model}")
+        assert isinstance(model, KAN)
         counts = model.prune(scaler.x(table.x, warn=False))
         model = model.compact()
         cfg.kan_hidden = tuple(model.width[1:-1])
@@ -213,6 +274,11 @@ def train(args: argparse.Namespace) -> int:
 
 
 def load_model(path: str) -> tuple[torch.nn.Module, Scaler, dict]:
+    from pkg_shared.io import load_checkpoint
+
+    from .config import ModelConfig
+    from .pipeline import Scaler, build
+
     _, config = load_checkpoint(path)
     try:
         cfg = ModelConfig(
@@ -220,30 +286,41 @@ def load_model(path: str) -> tuple[torch.nn.Module, Scaler, dict]:
         )
         model = build(config["model"], config["d_in"], config["d_out"], cfg)
         scaler = Scaler.from_state(config["scaler"])
-    except (KeyError, TypeError) as e:
-        raise UserError(f"checkpoint {path} has an incomplete config ({e})") from None
+    except (KeyError, TypeError, ValueError) as e:
+        raise UserError(f"checkpoint {path} has an incomplete or invalid config ({e})") from None
     tensors, _ = load_checkpoint(path, expected=model)
     model.load_state_dict(tensors)
     return model.eval(), scaler, config
 
 
+def checkpoint_table(args: argparse.Namespace, config: dict, strict: bool = False) -> Table:
+    """The rows to evaluate or explain on: ``--csv`` (the checkpoint's columns) or its example's rows."""
+    from . import experiment
+    from .data import read_csv_table
+
+    if args.csv:
+        return read_csv_table(args.csv, config["features"], config["targets"], config["task"], strict=strict)
+    if config.get("example") in experiment.LOADERS:
+        return experiment.LOADERS[config["example"]](data_root(args.data_dir))
+    raise UserError("this checkpoint was trained on a CSV: pass --csv")
+
+
 def _evaluate_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--checkpoint", required=True, help="a checkpoint folder written by `train`")
     p.add_argument("--csv", default=None, help="evaluate on this CSV (same feature/target columns)")
-    p.add_argument("--strict", action="store_true")
+    p.add_argument(
+        "--strict", action="store_true", help="refuse rows with NaN targets instead of dropping them"
+    )
 
 
 @app.command("evaluate", "metrics of a checkpoint on a CSV or on its example's rows", _evaluate_args)
 def evaluate(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .pipeline import ExtrapolationWarning, predict, score
+
     model, scaler, config = load_model(args.checkpoint)
-    if args.csv:
-        table = read_csv_table(
-            args.csv, config["features"], config["targets"], config["task"], strict=args.strict
-        )
-    elif config.get("example"):
-        table = experiment.LOADERS[config["example"]](data_root(args.data_dir))
-    else:
-        raise UserError("this checkpoint was trained on a CSV: pass --csv")
+    table = checkpoint_table(args, config, strict=args.strict)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ExtrapolationWarning)
         metrics = score(table, np.arange(len(table)), predict(model, scaler, table.x, config["task"]))
@@ -260,6 +337,8 @@ def evaluate(args: argparse.Namespace) -> int:
 def explain_model(
     model: KAN, x: torch.Tensor, names: list[str], plot_dir: str | None, symbolic: bool
 ) -> None:
+    from .explain import formulas, importance_ranking, plot_edges, symbolic_fit
+
     print("feature importance (propagated mean |phi|):")
     for name, value in importance_ranking(model, x, names):
         print(f"  {name:<24} {value:.4f}")
@@ -286,33 +365,35 @@ def _explain_args(p: argparse.ArgumentParser) -> None:
     "explain", "importance ranking, edge plots and symbolic formulas of a KAN checkpoint", _explain_args
 )
 def explain(args: argparse.Namespace) -> int:
+    from .kan import KAN
+
+    if args.plot_edges:
+        prepare_output(args.plot_edges, kind="dir", what="--plot-edges folder")
     model, scaler, config = load_model(args.checkpoint)
     if not isinstance(model, KAN):
         raise UserError(f"explain needs a KAN checkpoint, this one holds a {config['model']}")
-    if args.csv:
-        table = read_csv_table(args.csv, config["features"], config["targets"], config["task"])
-    elif config.get("example"):
-        table = experiment.LOADERS[config["example"]](data_root(args.data_dir))
-    else:
-        raise UserError("this checkpoint was trained on a CSV: pass --csv")
+    table = checkpoint_table(args, config)
     explain_model(model, scaler.x(table.x), config["features"], args.plot_edges, args.symbolic)
     return 0
 
 
 # ------------------------------------------------------------------------------------ screen / bench
 def _screen_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--n", type=positive, default=5000, help="random candidate compositions")
-    p.add_argument("--top", type=positive, default=10)
-    p.add_argument("--steps", type=positive, default=500)
+    p.add_argument("--n", type=bounded(int, 1, MAX_ROWS), default=5000, help="random candidate compositions")
+    p.add_argument("--top", type=bounded(int, 1, 1000), default=10, help="candidates printed")
+    p.add_argument(
+        "--steps", type=bounded(int, 1, MAX_STEPS), default=500, help="training steps of both KANs"
+    )
 
 
 @app.command(
     "screen", "example 3: classify HEA, predict bulk modulus, rank candidate compositions", _screen_args
 )
 def screen_cmd(args: argparse.Namespace) -> int:
+    from .config import TrainConfig
     from .screen import screen
 
-    with single_thread():
+    with pinned():
         ranked = screen(data_root(args.data_dir), args.n, TrainConfig(steps=args.steps), args.seed, args.top)
     print(f"{args.n} candidates, {ranked.attrs['kept_fraction']:.1%} classified HEA; top {len(ranked)} by K:")
     print(ranked.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
@@ -320,35 +401,55 @@ def screen_cmd(args: argparse.Namespace) -> int:
 
 
 def _bench_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--steps", type=positive, default=20)
-    p.add_argument("--batch", type=positive, default=1000)
-    p.add_argument("--grid", type=int, default=5)
+    p.add_argument("--steps", type=bounded(int, 1, 10_000), default=20, help="timed steps per network")
+    p.add_argument(
+        "--batch", type=bounded(int, 1, 1_000_000), default=1000, help="rows per step (full batch)"
+    )
+    p.add_argument("--grid", type=bounded(int, 1, 1000), default=5, help="grid intervals G")
+    p.add_argument("--reference", action="store_true",
+                   help="require pykan 0.2.8 (extra pkg-kan-hea[pykan]) and time it beside ours: exit 2 without it")  # fmt: skip
 
 
 @app.command(
     "bench",
-    "seconds per training step: ours vs efficient-kan formulation (vs pykan if installed)",
+    "seconds per training step: ours vs efficient-kan formulation (vs pykan if installed), one thread",
     _bench_args,
 )
 def bench_cmd(args: argparse.Namespace) -> int:
-    from .bench import bench
+    import os
 
-    with single_thread():
-        rows = [
-            bench(w, args.batch, args.grid, args.steps, args.seed)
-            for w in ([2, 5, 1], [17, 4, 2], [22, 5, 2], [100, 100, 10])
-        ]
-    print(f"torch {torch.__version__}, 1 thread, batch {args.batch}, G={args.grid}")
+    import torch
+
+    from .bench import WIDTHS, bench
+    from .pipeline import PYKAN_MISSING, pykan_available
+
+    if args.device not in ("auto", "cpu"):
+        raise UserError(f"bench times the CPU (one thread) only; --device {args.device} is not supported")
+    if args.reference and not pykan_available():
+        raise UserError(f"bench --reference: {PYKAN_MISSING}")
+    run = RunDir.create(args.out, "kan-hea", args.seed)
+    load = os.getloadavg()
+    rows = []
+    with pinned():
+        for w in WIDTHS:
+            if not args.quiet:
+                print(f"bench {w} ...", file=sys.stderr, flush=True)
+            rows.append(bench(w, args.batch, args.grid, args.steps, args.seed))
+    print(
+        f"torch {torch.__version__}, 1 thread, batch {args.batch}, G={args.grid}; median s/step, the networks "
+        f"timed in turn within each step; load average {load[0]:.2f} before, {os.getloadavg()[0]:.2f} after"
+    )
     for r in rows:
         pyk = (
-            f"pykan {r['pykan_s'] * 1e3:.2f} ms (x{r['pykan_over_ours']:.1f}), max|diff| {r['pykan_max_abs_diff']:.1e}"
+            f"pykan {r['pykan_s'] * 1e3:.2f} ms (pykan/ours x{r['pykan_over_ours']:.1f}), max|diff| {r['pykan_max_abs_diff']:.1e}"
             if "pykan_s" in r
             else r["pykan"]
         )
         print(
-            f"  {str(r['width']):>14}: ours {r['ours_s'] * 1e3:.2f} ms, efficient-kan {r['efficient_kan_s'] * 1e3:.2f} ms; {pyk}"
+            f"  {str(r['width']):>14}: ours {r['ours_s'] * 1e3:.2f} ms, efficient-kan {r['efficient_kan_s'] * 1e3:.2f} ms "
+            f"(x{r['efficient_kan_over_ours']:.2f}); {pyk}"
         )
-    RunDir.create(args.out, "kan-hea", args.seed).write_results({"command": "bench", "rows": rows})
+    run.write_results({"command": "bench", "load_before": load, "load_after": os.getloadavg(), "rows": rows})
     return 0
 
 

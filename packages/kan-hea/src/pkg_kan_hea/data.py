@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pkg_shared.data import DataError, read_table, require_files
+from pkg_shared.data import DataError, check_finite, read_table, require_files
 
 CARBIDE, MPEA, ELASTIC = "hea-carbide-phase", "hea-mpea-mechanical", "hea-elastic-dft"
 CARBIDE_SOURCE = "github.com/wylu-github/HECs_phase_formation (copy in shared/data/hea-carbide-phase)"
@@ -31,6 +31,10 @@ PROCESSING = ("CAST", "WROUGHT", "ANNEAL", "POWDER", "OTHER")
 SINGLE_PHASE = ("BCC", "FCC", "HCP")
 REFRACTORY = ("Al", "Cr", "Mo", "Nb", "Ta", "Ti", "V", "W", "Zr")
 ROM_PROPERTIES = ("atomic_radius", "en_pauling", "lattice_constant", "melting_point", "valence")
+# Rows of the public files (a copy with another count is truncated or a different file: exit 2)
+ROWS = {"hec_382_descriptors.csv": 382, "mpea_parsed.csv": 1545, "binaries.csv": 110, "ternaries.csv": 60,
+        "unaries_nine_element_properties.csv": 9}  # fmt: skip
+MPEA_COLUMNS = ["formula", "microstructure", "processing", "test_type", "test_temp_C", "YS_MPa", "UTS_MPa"]
 
 
 @dataclass
@@ -91,14 +95,20 @@ def read_csv_table(
         labels = frame[targets[0]]
         y = pd.Categorical(labels).codes.astype(np.int64)
         classes = [str(c) for c in pd.Categorical(labels).categories]
+        if len(classes) != 2:
+            raise DataError(
+                f"{where}: classification here is binary (F1 of the second class, ROC-AUC); column "
+                f"{targets[0]!r} holds {len(classes)} class(es) {classes[:10]}"
+            )
     else:
         frame, dropped = drop_nan_targets(
             frame.assign(**numeric_frame(frame, targets, where)), targets, where, strict
         )
-        y, classes = frame[targets].to_numpy(np.float32), []
+        y, classes = check_finite(frame[targets], path, "targets").astype(np.float32), []
     x = numeric_frame(frame, features, where)
     if x.isna().any().any():
         raise DataError(f"{where}: NaN features in column(s) {list(x.columns[x.isna().any()])}")
+    check_finite(x, path, "features")
     return Table(Path(path).stem, x.to_numpy(np.float32), y, features, targets, task, dropped=dropped,
                  extra={"classes": classes})  # fmt: skip
 
@@ -106,10 +116,13 @@ def read_csv_table(
 # ------------------------------------------------------------------------------------------- example 1
 def load_carbide(root: str | Path | None = None) -> Table:
     """Example 1: 116 labelled equimolar carbides (80 S / 36 M), 17 descriptors; y = 1 for single phase."""
-    folder = require_files(CARBIDE, ["hec_382_descriptors.csv"], root=root, source=CARBIDE_SOURCE)
-    frame = read_table(folder / "hec_382_descriptors.csv")
+    name = "hec_382_descriptors.csv"
+    folder = require_files(CARBIDE, [name], root=root, source=CARBIDE_SOURCE)
+    path = folder / name
+    frame = read_table(path, columns=["formula", "phase", *CARBIDE_FEATURES], rows=ROWS[name])
     frame = frame[frame["phase"].isin(["S", "M"])].reset_index(drop=True)
-    x = numeric_frame(frame, CARBIDE_FEATURES, "hec_382_descriptors.csv").to_numpy(np.float32)
+    x = numeric_frame(frame, CARBIDE_FEATURES, str(path)).to_numpy(np.float32)
+    check_finite(x, path, "descriptors of the labelled rows")
     y = (frame["phase"] == "S").to_numpy(np.int64)
     return Table("carbide", x, y, list(CARBIDE_FEATURES), ["single_phase"], "classification",
                  extra={"classes": ["M", "S"], "formula": frame["formula"].tolist()})  # fmt: skip
@@ -117,8 +130,15 @@ def load_carbide(root: str | Path | None = None) -> Table:
 
 # ------------------------------------------------------------------------------------------- example 2
 def _mpea(root: str | Path | None) -> pd.DataFrame:
-    folder = require_files(MPEA, ["mpea_parsed.csv"], root=root, source=MPEA_SOURCE)
-    return read_table(folder / "mpea_parsed.csv")
+    name = "mpea_parsed.csv"
+    folder = require_files(MPEA, [name], root=root, source=MPEA_SOURCE)
+    frame = read_table(folder / name, columns=MPEA_COLUMNS, rows=ROWS[name])
+    fractions = [c for c in frame.columns if c.startswith("x_")]
+    if not fractions:
+        raise DataError(f"{folder / name} has no atomic-fraction columns x_<El>")
+    frame[fractions] = numeric_frame(frame, fractions, str(folder / name)).fillna(0.0)
+    check_finite(frame[fractions], folder / name, "x_<El>")
+    return frame.assign(source=str(folder / name))
 
 
 def load_strength(root: str | Path | None = None) -> Table:
@@ -131,8 +151,11 @@ def load_strength(root: str | Path | None = None) -> Table:
     onehot = pd.DataFrame({f"proc_{p}": (frame["processing"] == p).astype(float) for p in PROCESSING})
     x = pd.concat([frame[fractions], onehot, frame[["test_temp_C"]]], axis=1)
     features = list(x.columns)
-    x = numeric_frame(x, features, "mpea_parsed.csv").to_numpy(np.float32)
-    y = frame[["YS_MPa", "UTS_MPa"]].to_numpy(np.float32)
+    source = frame["source"].iloc[0] if len(frame) else "mpea_parsed.csv"
+    x = numeric_frame(x, features, source).to_numpy(np.float32)
+    check_finite(x, source, "features of the tension rows")
+    y = numeric_frame(frame, ["YS_MPa", "UTS_MPa"], source).to_numpy(np.float32)
+    check_finite(y, source, "YS_MPa/UTS_MPa")
     return Table("strength", x, y, features, ["YS_MPa", "UTS_MPa"], "regression",
                  groups=frame["formula"].to_numpy())  # fmt: skip
 
@@ -177,9 +200,16 @@ def parse_formula(formula: str, elements: tuple[str, ...] = REFRACTORY) -> np.nd
 
 def unary_properties(root: str | Path | None = None) -> np.ndarray:
     """Elemental properties ``(9, len(ROM_PROPERTIES))`` of the nine refractory elements."""
-    folder = require_files(ELASTIC, ["unaries_nine_element_properties.csv"], root=root, source=ELASTIC_SOURCE)
-    frame = read_table(folder / "unaries_nine_element_properties.csv").set_index("symbol")
-    return numeric_frame(frame, list(ROM_PROPERTIES), "unaries").loc[list(REFRACTORY)].to_numpy(np.float32)
+    name = "unaries_nine_element_properties.csv"
+    folder = require_files(ELASTIC, [name], root=root, source=ELASTIC_SOURCE)
+    frame = read_table(folder / name, columns=["symbol", *ROM_PROPERTIES], rows=ROWS[name]).set_index(
+        "symbol"
+    )
+    missing = [e for e in REFRACTORY if e not in frame.index]
+    if missing:
+        raise DataError(f"{folder / name} lacks the element(s) {missing}")
+    values = numeric_frame(frame, list(ROM_PROPERTIES), str(folder / name)).loc[list(REFRACTORY)]
+    return check_finite(values, folder / name, "properties").astype(np.float32)
 
 
 def composition_features(fractions: np.ndarray, unaries: np.ndarray) -> np.ndarray:
@@ -196,12 +226,16 @@ def composition_names() -> list[str]:
 
 def load_bulk_modulus(root: str | Path | None = None) -> Table:
     """Example 3b: 170 DFT binaries/ternaries (bcc solid solutions, i.e. HEA-labelled); target K (GPa)."""
-    folder = require_files(ELASTIC, ["binaries.csv", "ternaries.csv"], root=root, source=ELASTIC_SOURCE)
-    frame = pd.concat([read_table(folder / f) for f in ("binaries.csv", "ternaries.csv")], ignore_index=True)
-    frame, dropped = drop_nan_targets(
-        frame.assign(K=numeric_frame(frame, ["K"], ELASTIC)["K"]), ["K"], ELASTIC, False
-    )
-    fractions = np.stack([parse_formula(f) for f in frame["formula"]])
+    files = ("binaries.csv", "ternaries.csv", "unaries_nine_element_properties.csv")
+    folder = require_files(ELASTIC, files, root=root, source=ELASTIC_SOURCE)
+    parts = []
+    for name in files[:2]:
+        part = read_table(folder / name, columns=["formula", "K"], rows=ROWS[name])
+        check_finite(numeric_frame(part, ["K"], str(folder / name)), folder / name, "K")
+        parts.append(part)
+    frame, dropped = pd.concat(parts, ignore_index=True), 0
+    frame = frame.assign(K=frame["K"].astype(np.float64))
+    fractions = np.stack([parse_formula(str(f)) for f in frame["formula"]])
     x = composition_features(fractions, unary_properties(root))
     return Table("bulk-modulus", x, frame[["K"]].to_numpy(np.float32), composition_names(), ["K_GPa"],
                  "regression", dropped=dropped, extra={"formula": frame["formula"].tolist()})  # fmt: skip

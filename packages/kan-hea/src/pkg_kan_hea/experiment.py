@@ -5,14 +5,19 @@ grid extension; (2) one grid update of the trained KAN, max change of its output
 cross-validated with the KAN, the efficient-kan network and the MLPs on the same folds; example 2 also
 on shuffled (optimistic) folds; (4) the example-1 KAN's importance ranking and edge plots; (5) the
 example-3 screening pipeline. Examples whose data are absent are reported as not run.
+
+``--dataset`` picks the examples: ``all`` (default) runs every example whose files the data root holds
+(at ``smoke``: example 1 only); a data folder's name runs the examples that read it (at every scale).
+Plots (``plots/``): the learned edges of the exp-sin KAN and of the example-1 KAN per seed; after the
+last seed, KAN vs MLP per example (mean and spread over seeds).
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,13 +29,13 @@ from pkg_shared.data import DatasetMissing
 from pkg_shared.io import RunDir, atomic_write_json
 from pkg_shared.metrics import rmse
 
-from .config import EXAMPLE_MODELS, MODELS, PRESETS, REFERENCE, ModelConfig
-from .data import load_bulk_modulus, load_carbide, load_hea_class, load_strength, pykan_function
-from .explain import importance_ranking, plot_edges
+from .config import DATASET_EXAMPLES, EXAMPLE_MODELS, MODELS, PRESETS, REFERENCE, ModelConfig, TrainConfig
+from .data import Table, load_bulk_modulus, load_carbide, load_hea_class, load_strength, pykan_function
+from .explain import importance_ranking, plot_comparison, plot_edges
 from .kan import KAN
-from .pipeline import PYKAN_MISSING, Scaler, cross_validate, fit, pykan_available, single_thread
+from .pipeline import PYKAN_MISSING, Scaler, cross_validate, fit, pykan_available
 from .screen import screen
-from .train import TrainConfig, train_model
+from .train import train_model
 
 LOADERS = {"carbide": load_carbide, "strength": load_strength, "hea-class": load_hea_class,
            "bulk-modulus": load_bulk_modulus}  # fmt: skip
@@ -38,13 +43,16 @@ HEADLINE = {"carbide": "f1", "strength": ("r2_YS_MPa", "r2_UTS_MPa"), "hea-class
             "bulk-modulus": "r2_K_GPa"}  # fmt: skip
 
 
-def closed_form_fit(n: int, steps: int, grids: Sequence[int], seed: int) -> dict[str, float]:
+def closed_form_fit(
+    n: int, steps: int, grids: Sequence[int], seed: int, plot: Path | None = None, uniform: bool = True
+) -> dict[str, float | NotRun]:
     """KAN [2, 5, 1] on f = exp(sin(pi x) + y^2): LBFGS ``steps`` per grid, grid extension between grids.
 
     Grid updates follow pykan's schedule; ``grid_update_max_change`` is the largest output change of a
     scheduled update after the first (the first moves the initial uniform knots of a near-zero spline).
     ``grid_update_trained_uniform_change`` is the harder case: one update of a network trained with
-    uniform knots (no updates), whose knots then move to the data quantiles.
+    uniform knots (no updates), whose knots then move to the data quantiles (skipped with ``uniform=False``,
+    as ``smoke`` does to save its cost).
     """
     torch.manual_seed(seed)
     train, test = pykan_function(n, seed), pykan_function(1000, seed + 10_000)
@@ -63,15 +71,21 @@ def closed_form_fit(n: int, steps: int, grids: Sequence[int], seed: int) -> dict
     seconds = time.perf_counter() - t0
     with torch.no_grad():
         pred = model(torch.as_tensor(test.x))
-    torch.manual_seed(seed)
-    uniform = KAN([2, 5, 1], grid_size=grids[0], k=3)
-    train_model(uniform, x, y, "regression", TrainConfig(steps=steps, opt="lbfgs", lr=1.0, update_grid=False))
-    with torch.no_grad():
-        before = uniform(x)
-        uniform.update_grid(x)
-        uniform_change = float((uniform(x) - before).abs().max())
+    if plot is not None:
+        plot_edges(model, x, ["x", "y"], plot, top=2)
+    uniform_change: float | NotRun = NotRun("skipped at this scale")
+    if uniform:
+        torch.manual_seed(seed)
+        net = KAN([2, 5, 1], grid_size=grids[0], k=3)
+        train_model(net, x, y, "regression", TrainConfig(steps=steps, opt="lbfgs", lr=1.0, update_grid=False))
+        with torch.no_grad():
+            before = net(x)
+            net.update_grid(x)
+            uniform_change = float((net(x) - before).abs().max())
     return {"expsin_test_rmse": rmse(test.y[:, 0], pred[:, 0]), "expsin_seconds": seconds,
-            "grid_update_max_change": max(changes, default=0.0), "grid_extension_max_change": extension_change,
+            "grid_update_max_change": max(changes) if changes else NotRun(
+                f"no scheduled grid update after the first within {steps} steps"),
+            "grid_extension_max_change": extension_change,
             "grid_update_trained_uniform_change": uniform_change}  # fmt: skip
 
 
@@ -81,22 +95,37 @@ def headline(example: str, metrics: Mapping[str, float]) -> float:
     return min(metrics[k] for k in key) if isinstance(key, tuple) else metrics[key]
 
 
-def run_examples(ctx: RunContext, examples: Sequence[str], models: Sequence[str], n_folds: int,
+def claim_metric(example: str) -> str:
+    """The key of the example's "KAN - MLP" claim."""
+    return (
+        f"{example.replace('-', '_')}_{'f1' if example in ('carbide', 'hea-class') else 'r2'}_kan_minus_mlp"
+    )
+
+
+def load_tables(ctx: RunContext, examples: Sequence[str]) -> dict[str, Table | NotRun]:
+    """Every example's table, read and validated before any training (absent data: :class:`NotRun`)."""
+    tables: dict[str, Table | NotRun] = {}
+    for example in examples:
+        try:
+            tables[example] = LOADERS[example](ctx.data_dir)
+        except DatasetMissing as e:
+            tables[example] = NotRun(str(e))
+    return tables
+
+
+def run_examples(ctx: RunContext, tables: Mapping[str, Table | NotRun], models: Sequence[str], n_folds: int,
                  train: TrainConfig) -> dict[str, Any]:  # fmt: skip
     """Cross-validate every model on every example; flat keys ``<example>_<metric>_<model>``."""
     out: dict[str, Any] = {}
-    for example in examples:
-        loader = LOADERS[example]
+    for example, table in tables.items():
         key = example.replace("-", "_")
-        try:
-            table = loader(ctx.data_dir)
-        except DatasetMissing as e:
-            out[f"{key}_{'f1' if example in ('carbide', 'hea-class') else 'r2'}_kan_minus_mlp"] = NotRun(
-                str(e)
-            )
+        if isinstance(table, NotRun):
+            out[claim_metric(example)] = table
             continue
+        ctx.status(f"example {example}: {len(table)} rows, {n_folds} folds x {len(models)} models")
         t0 = time.perf_counter()
-        result = cross_validate(table, tuple(models), EXAMPLE_MODELS[example], train, n_folds, ctx.seed)
+        result = cross_validate(table, tuple(models), EXAMPLE_MODELS[example], train, n_folds, ctx.seed,
+                                quiet=ctx.quiet, desc=f"[seed {ctx.seed}] {example}")  # fmt: skip
         for model, metrics in result.items():
             for name, value in metrics.items():
                 out[f"{key}_{name}_{model}"] = value
@@ -109,19 +138,16 @@ def run_examples(ctx: RunContext, examples: Sequence[str], models: Sequence[str]
             )
         if example == "strength":
             shuffled = cross_validate(table, ("kan", "mlp"), EXAMPLE_MODELS[example], train, n_folds, ctx.seed,
-                                      grouped=False)  # fmt: skip
+                                      grouped=False, quiet=ctx.quiet, desc=f"[seed {ctx.seed}] strength, shuffled folds")  # fmt: skip
             for model, metrics in shuffled.items():
                 out.update({f"strength_shuffled_{k}_{model}": v for k, v in metrics.items()})
         ctx.log(example=example, seconds=time.perf_counter() - t0, **{f"{m}": r for m, r in result.items()})
     return out
 
 
-def explain_carbide(ctx: RunContext, train: TrainConfig) -> dict[str, Any]:
+def explain_carbide(ctx: RunContext, table: Table, train: TrainConfig) -> dict[str, Any]:
     """Train the example-1 KAN on all 116 rows; importance ranking and phi plots of the top two inputs."""
-    try:
-        table = load_carbide(ctx.data_dir)
-    except DatasetMissing:
-        return {}
+    ctx.status("example carbide: KAN on all rows, importance and edge plots")
     model, scaler = fit("kan", table, np.arange(len(table)), EXAMPLE_MODELS["carbide"], train, ctx.seed)
     x = scaler.x(table.x)
     ranking = importance_ranking(model, x, table.features)
@@ -130,39 +156,44 @@ def explain_carbide(ctx: RunContext, train: TrainConfig) -> dict[str, Any]:
 
 
 def reproduce(ctx: RunContext) -> dict[str, Any]:
-    """One seed of the experiment at ``ctx.scale`` (see the module docstring).
+    """One seed of the experiment at ``ctx.scale`` on ``ctx.dataset`` (see the module docstring).
 
     ``reproduce --with-pykan`` (``ctx.options["with_pykan"]``) adds pykan 0.2.8 itself to every example's
     comparison, trained by the same loop on the same folds; its metrics are reported beside ours, not
-    judged. Without pykan installed it says so once and runs without it.
+    judged. Without pykan installed it says so once and runs without it. Threads are pinned by ``App``.
     """
     with_pykan = bool(ctx.options.get("with_pykan")) and pykan_available()
     if ctx.options.get("with_pykan") and not with_pykan and ctx.seed == ctx.seeds[0]:
         print(f"pkg-kan-hea: --with-pykan skipped: {PYKAN_MISSING}", file=sys.stderr)
-    with single_thread():
-        return _reproduce(ctx, with_pykan)
-
-
-def add_reproduce_arguments(parser: argparse.ArgumentParser) -> None:
-    """``reproduce``'s own option of this package."""
-    parser.add_argument(
-        "--with-pykan",
-        action="store_true",
-        help="also cross-validate pykan 0.2.8 itself on the same folds (optional extra: "
-        "pip install 'pkg-kan-hea[pykan]'; skipped with a message when absent)",
-    )
-
-
-def _reproduce(ctx: RunContext, with_pykan: bool) -> dict[str, Any]:
+    if ctx.device.type != "cpu" and ctx.seed == ctx.seeds[0]:
+        ctx.status(
+            f"computing on the CPU, not {ctx.device}: the tables have < 2,000 rows (see README Limits)"
+        )
     preset = PRESETS[ctx.scale]
-    out: dict[str, Any] = closed_form_fit(preset.fit_points, preset.fit_steps, preset.fit_grids, ctx.seed)
+    dataset = ctx.dataset or "all"
+    examples = preset.examples if dataset == "all" else DATASET_EXAMPLES[dataset]
+    tables = load_tables(ctx, examples)
+    ctx.status(f"closed-form fit: [2, 5, 1] KAN on exp(sin(pi x) + y^2), grids {list(preset.fit_grids)}")
+    out: dict[str, Any] = closed_form_fit(
+        preset.fit_points,
+        preset.fit_steps,
+        preset.fit_grids,
+        ctx.seed,
+        ctx.run.plots / f"expsin_edges_s{ctx.seed}",
+        uniform=ctx.scale != "smoke",
+    )
     ctx.log(step="closed-form", **out)
     models = (*preset.models, REFERENCE) if with_pykan else preset.models
-    out.update(run_examples(ctx, preset.examples, models, preset.folds, preset.train))
-    out.update(explain_carbide(ctx, preset.train))
-    if not preset.screen_n:
+    out.update(run_examples(ctx, tables, models, preset.folds, preset.train))
+    skipped = [e for e in DATASET_EXAMPLES["all"] if e not in examples]
+    for example in skipped:
+        out[claim_metric(example)] = NotRun(f"not in this run (--dataset {dataset}, --scale {ctx.scale})")
+    if isinstance(tables.get("carbide"), Table):
+        out.update(explain_carbide(ctx, tables["carbide"], preset.train))
+    if not preset.screen_n or dataset != "all":
         return out
     try:
+        ctx.status(f"example 3 screening: {preset.screen_n} candidate compositions")
         ranked = screen(ctx.data_dir, preset.screen_n, preset.train, ctx.seed)
         out["screen_top_K_GPa"] = float(ranked.iloc[0]["K_GPa"])
         out["screen_top_formula"] = str(ranked.iloc[0]["composition"])
@@ -173,7 +204,8 @@ def _reproduce(ctx: RunContext, with_pykan: bool) -> dict[str, Any]:
 
 
 def report(per_seed: Sequence[Mapping[str, Any]], measured: Mapping[str, Any], run: RunDir) -> None:
-    """Print the per-example comparison table (mean over seeds) and save it as ``comparison.json``."""
+    """Print the per-example comparison table (mean over seeds), save it as ``comparison.json`` and plot
+    the claim metrics of KAN and MLP per example (every seed's value and the mean)."""
     models = (*MODELS, REFERENCE)
     rows = []
     for key in sorted(measured):
@@ -190,6 +222,18 @@ def report(per_seed: Sequence[Mapping[str, Any]], measured: Mapping[str, Any], r
             f"{stem:<44} " + " ".join(f"{values[m]:13.4f}" if m in values else f"{'-':>13}" for m in models)
         )
     atomic_write_json(run.path / "comparison.json", table)
+    panels = {}
+    for example, key in HEADLINE.items():
+        stem = example.replace("-", "_")
+        keys = key if isinstance(key, tuple) else (key,)
+        for k in keys:
+            values = {m: [row[f"{stem}_{k}_{m}"] for row in per_seed if isinstance(row.get(f"{stem}_{k}_{m}"), float)]
+                      for m in models}  # fmt: skip
+            values = {m: v for m, v in values.items() if v}
+            if values:
+                panels[f"{example}: {k}"] = values
+    if panels:
+        plot_comparison(panels, run.plots / "kan_vs_mlp")
 
 
 __all__ = ["ModelConfig", "Scaler", "reproduce", "report"]

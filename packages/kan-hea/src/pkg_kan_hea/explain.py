@@ -93,7 +93,7 @@ def formulas(model: KAN, fits: list[dict], names: Sequence[str]) -> list[str]:
 
 @torch.no_grad()
 def plot_edges(model: KAN, x: torch.Tensor, names: Sequence[str], path: str | Path, top: int = 2) -> Path:
-    """phi_{0,j,i} of the first layer for the ``top`` most important inputs, one panel per input."""
+    """phi_{0,j,i} of the first layer for the ``top`` most important inputs, one panel per input (.png)."""
     order = model.feature_importance(x).argsort(descending=True)[:top].tolist()
     layer = model.layers[0]
     fig, axes = plt.subplots(1, len(order), figsize=(4 * len(order), 3.2), squeeze=False)
@@ -113,3 +113,20 @@ def importance_ranking(model: KAN, x: torch.Tensor, names: Sequence[str]) -> lis
     """Inputs sorted by :meth:`KAN.feature_importance`, most important first."""
     score = model.feature_importance(x)
     return sorted(zip(names, score.tolist()), key=lambda p: -p[1])
+
+
+def plot_comparison(panels: dict[str, dict[str, list[float]]], path: str | Path) -> Path:
+    """One panel per metric: every seed's value per model (dots) and their mean (a bar).
+
+    The axis spans the values measured, not 0 to 1: the differences between models are what is read.
+    """
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 3.4), squeeze=False)
+    for ax, (title, values) in zip(axes[0], panels.items()):
+        for pos, seeds in enumerate(values.values()):
+            mean = sum(seeds) / len(seeds)
+            ax.scatter([pos] * len(seeds), seeds, color="k", s=12, alpha=0.6, zorder=3)
+            ax.hlines(mean, pos - 0.3, pos + 0.3, color="tab:blue", linewidth=2.5)
+        ax.set_xticks(range(len(values)), list(values), rotation=35, ha="right", fontsize=8)
+        ax.set_title(title, fontsize=9)
+        ax.grid(axis="y", alpha=0.3)
+    return save_figure(fig, path)

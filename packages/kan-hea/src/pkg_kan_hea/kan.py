@@ -19,6 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from pkg_shared.errors import UserError
+
 from .spline import (
     adaptive_grid,
     b_splines,
@@ -81,10 +83,14 @@ class KANLayer(nn.Module):
 
     @torch.no_grad()
     def update_grid(self, x: torch.Tensor) -> None:
-        """Move knots to data quantiles blended with a uniform grid (grid_eps), refit c (spec step 4)."""
+        """Move knots to data quantiles blended with a uniform grid (grid_eps), refit c (spec step 4).
+
+        pykan 0.2.x ``update_grid_from_samples``: pykan's quantile indices, no margin, the k outer knots
+        at the mean spacing of the new grid (see :func:`~pkg_kan_hea.spline.adaptive_grid`).
+        """
         x_sorted = torch.sort(x, dim=0).values
         y = coef2curve(x_sorted, self.grid, self.coef, self.k)
-        self.grid.copy_(extend_grid(adaptive_grid(x_sorted, self.grid_size, self.grid_eps), self.k))
+        self.grid.copy_(extend_grid(adaptive_grid(x_sorted, self.grid_size, self.grid_eps)[0], self.k))
         self.coef.copy_(curve2coef(x_sorted, y, self.grid, self.k))
 
     @torch.no_grad()
@@ -107,7 +113,7 @@ class KAN(nn.Module):
     def __init__(self, width: list[int], grid_size: int = 5, k: int = 3, **layer_kwargs: float) -> None:
         super().__init__()
         if len(width) < 2 or min(width) < 1:
-            raise ValueError(f"width must list at least two positive layer sizes, got {width}")
+            raise UserError(f"width must list at least two positive layer sizes, got {width}")
         check_grid_order(grid_size, k)
         self.width = list(width)
         self.layers = nn.ModuleList(
@@ -303,14 +309,18 @@ class EfficientKANLinear(nn.Module):
 
     @torch.no_grad()
     def update_grid(self, x: torch.Tensor, margin: float = 0.01) -> None:
-        """efficient-kan ``update_grid``: adaptive grid with ``margin``, spline weights refit.
+        """efficient-kan ``update_grid``: its quantile indices (G+1 evenly spaced sample ranks, truncated),
+        the uniform grid widened by ``margin`` on each side, and the k outer knots at the uniform grid's
+        spacing; then W_s is refit by least squares to the spline part the layer computed before.
 
-        Unlike the original (which writes the *scaled* weights into W_s while keeping S, changing the
-        function unless S = 1), the refit goes into W_s with S reset to 1, so the function is preserved.
+        One deliberate difference: the original writes the refit of the *scaled* weights W_s * S into W_s
+        and keeps S, which changes the function unless S = 1; here S is reset to 1 after the refit, so the
+        layer computes what it computed before (up to the least-squares projection onto the new knots).
         """
         k = self.spline_order
         y = coef2curve(x, self.grid, self.scaled_spline_weight.permute(1, 0, 2), k)
-        self.grid.copy_(extend_grid(adaptive_grid(x, self.grid_size, self.grid_eps, margin), k))
+        inner, h = adaptive_grid(x, self.grid_size, self.grid_eps, margin, style="efficient-kan")
+        self.grid.copy_(extend_grid(inner, k, h))
         self.spline_weight.copy_(curve2coef(x, y, self.grid, k).permute(1, 0, 2))
         self.spline_scaler.fill_(1.0)
 
@@ -330,7 +340,7 @@ class EfficientKAN(nn.Module):
     def __init__(self, width: list[int], grid_size: int = 5, k: int = 3) -> None:
         super().__init__()
         if len(width) < 2 or min(width) < 1:
-            raise ValueError(f"width must list at least two positive layer sizes, got {width}")
+            raise UserError(f"width must list at least two positive layer sizes, got {width}")
         self.width = list(width)
         self.layers = nn.ModuleList(
             EfficientKANLinear(a, b, grid_size, k) for a, b in zip(width[:-1], width[1:])

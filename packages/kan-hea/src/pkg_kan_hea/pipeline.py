@@ -9,37 +9,24 @@ from __future__ import annotations
 
 import importlib.util
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from sklearn.model_selection import GroupKFold, KFold, StratifiedGroupKFold, StratifiedKFold
 from sklearn.neural_network import MLPClassifier, MLPRegressor
-from threadpoolctl import threadpool_limits
 from torch import nn
 
 from pkg_shared import metrics
-from pkg_shared.device import torch_threads
+from pkg_shared.data import DataError
 from pkg_shared.errors import UserError
+from pkg_shared.progress import progress
 from pkg_shared.seed import seed_everything
 
-from .config import MODELS, REFERENCE, ModelConfig
+from .config import MODELS, REFERENCE, ModelConfig, TrainConfig
 from .data import Table
 from .kan import KAN, MLP, EfficientKAN
-from .train import TrainConfig, train_model
-
-
-@contextmanager
-def single_thread() -> Iterator[None]:
-    """One torch thread and one BLAS / OpenMP thread (scikit-learn, numpy) inside the block.
-
-    The networks here are tiny: extra threads only contend on a shared CPU. Without the BLAS limit
-    scikit-learn's MLP alone used several times the CPU seconds of the torch MLP on the same folds.
-    """
-    with torch_threads(1), threadpool_limits(1):
-        yield
+from .train import train_model
 
 
 class ExtrapolationWarning(UserWarning):
@@ -185,30 +172,47 @@ def score(table: Table, rows: np.ndarray, pred: np.ndarray) -> dict[str, float]:
 
 
 def folds(table: Table, n_folds: int, seed: int, grouped: bool = True) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Stratified (classification) and grouped-by-formula (when groups exist and ``grouped``) K folds."""
+    """Stratified (classification) and grouped-by-formula (when groups exist and ``grouped``) K folds.
+
+    A fold count the table cannot take (more folds than rows, groups or members of the smallest class)
+    is a :class:`DataError` naming the table, never a scikit-learn ValueError or a fold with one class.
+    """
     n = len(table)
-    if table.groups is not None and grouped:
-        if table.task == "classification":
-            split = StratifiedGroupKFold(n_folds, shuffle=True, random_state=seed)
-            return list(split.split(table.x, table.y, table.groups))
-        order = np.random.default_rng(seed).permutation(n)  # GroupKFold has no shuffle: permute the rows
-        return [(order[a], order[b]) for a, b in GroupKFold(n_folds).split(order, groups=table.groups[order])]
     if table.task == "classification":
-        return list(StratifiedKFold(n_folds, shuffle=True, random_state=seed).split(table.x, table.y))
-    return list(KFold(n_folds, shuffle=True, random_state=seed).split(table.x))
+        smallest = int(np.bincount(table.y).min())
+        if smallest < n_folds:
+            raise DataError(
+                f"{table.name} ({n} rows) cannot be split into {n_folds} folds: its smallest class has "
+                f"{smallest} rows, and every test fold needs both classes"
+            )
+    try:
+        if table.groups is not None and grouped:
+            if table.task == "classification":
+                split = StratifiedGroupKFold(n_folds, shuffle=True, random_state=seed)
+                return list(split.split(table.x, table.y, table.groups))
+            order = np.random.default_rng(seed).permutation(n)  # GroupKFold has no shuffle: permute the rows
+            return [
+                (order[a], order[b]) for a, b in GroupKFold(n_folds).split(order, groups=table.groups[order])
+            ]
+        if table.task == "classification":
+            return list(StratifiedKFold(n_folds, shuffle=True, random_state=seed).split(table.x, table.y))
+        return list(KFold(n_folds, shuffle=True, random_state=seed).split(table.x))
+    except ValueError as e:
+        raise DataError(f"{table.name} ({n} rows) cannot be split into {n_folds} folds: {e}") from None
 
 
 def cross_validate(table: Table, kinds: tuple[str, ...], cfg: ModelConfig, train: TrainConfig, n_folds: int,
-                   seed: int, grouped: bool = True) -> dict[str, dict[str, float]]:  # fmt: skip
-    """Mean of each metric over the folds, per model; every model sees exactly the same folds."""
-    result: dict[str, dict[str, float]] = {}
+                   seed: int, grouped: bool = True, quiet: bool = True, desc: str = "") -> dict[str, dict[str, float]]:  # fmt: skip
+    """Mean of each metric over the folds, per model; every model sees exactly the same folds.
+
+    Progress (one line every 20 s off a terminal, a bar on one) over the model x fold fits unless ``quiet``.
+    """
     splits = folds(table, n_folds, seed, grouped)
-    for kind in kinds:
-        rows = []
-        for tr, te in splits:
-            model, scaler = fit(kind, table, tr, cfg, train, seed)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ExtrapolationWarning)
-                rows.append(score(table, te, predict_any(model, scaler, table.x[te], table.task)))
-        result[kind] = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
-    return result
+    scores: dict[str, list[dict[str, float]]] = {kind: [] for kind in kinds}
+    jobs = [(kind, tr, te) for kind in kinds for tr, te in splits]
+    for kind, tr, te in progress(jobs, quiet=quiet, desc=desc or f"{table.name}: model x fold fits"):
+        model, scaler = fit(kind, table, tr, cfg, train, seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ExtrapolationWarning)
+            scores[kind].append(score(table, te, predict_any(model, scaler, table.x[te], table.task)))
+    return {kind: {k: float(np.mean([r[k] for r in rows])) for k in rows[0]} for kind, rows in scores.items()}

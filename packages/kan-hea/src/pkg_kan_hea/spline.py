@@ -23,9 +23,14 @@ def check_grid_order(grid_size: int, k: int) -> None:
         raise UserError(f"spline order k must be in [0, {MAX_ORDER}], got {k}")
 
 
-def extend_grid(grid: torch.Tensor, k: int) -> torch.Tensor:
-    """Add k knots on each side of ``grid (in_dim, G+1)`` at the mean knot spacing (pykan ``extend_grid``)."""
-    h = (grid[:, -1:] - grid[:, :1]) / (grid.shape[1] - 1)
+def extend_grid(grid: torch.Tensor, k: int, h: torch.Tensor | None = None) -> torch.Tensor:
+    """Add k knots on each side of ``grid (in_dim, G+1)`` at spacing ``h (in_dim, 1)``.
+
+    pykan ``extend_grid``: ``h`` is the mean knot spacing of ``grid`` (the default); efficient-kan's
+    ``update_grid`` passes the spacing of its uniform grid instead (see :func:`adaptive_grid`).
+    """
+    if h is None:
+        h = (grid[:, -1:] - grid[:, :1]) / (grid.shape[1] - 1)
     steps = torch.arange(1, k + 1, dtype=grid.dtype, device=grid.device)
     left = grid[:, :1] - h * steps.flip(0)
     right = grid[:, -1:] + h * steps
@@ -80,20 +85,43 @@ def curve2coef(x: torch.Tensor, y: torch.Tensor, grid: torch.Tensor, k: int) -> 
     return sol.permute(0, 2, 1).to(y.dtype).contiguous()
 
 
-def adaptive_grid(x: torch.Tensor, grid_size: int, grid_eps: float, margin: float = 0.0) -> torch.Tensor:
+QUANTILES = ("pykan", "efficient-kan")
+
+
+def quantile_indices(batch: int, grid_size: int, style: str = "pykan") -> list[int]:
+    """Which of ``batch`` sorted samples become the G+1 knots of the adaptive grid.
+
+    pykan 0.2.x (``update_grid_from_samples``): ``int(batch / G * i)`` for i < G, then the last sample.
+    efficient-kan (``KANLinear.update_grid``): G+1 points evenly spaced from 0 to batch-1, truncated to
+    whole numbers (``torch.linspace(0, batch - 1, G + 1, dtype=int64)``). Both start at the smallest
+    and end at the largest sample; in between efficient-kan's indices are up to one sample lower.
+    """
+    if style == "pykan":
+        return [int(batch / grid_size * i) for i in range(grid_size)] + [batch - 1]
+    if style == "efficient-kan":
+        return [(batch - 1) * i // grid_size for i in range(grid_size + 1)]
+    raise UserError(f"quantile style must be one of {QUANTILES}, got {style!r}")
+
+
+def adaptive_grid(
+    x: torch.Tensor, grid_size: int, grid_eps: float, margin: float = 0.0, style: str = "pykan"
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Knots from samples ``x (batch, in_dim)``: (1 - eps) * quantiles + eps * uniform over the data range.
 
-    pykan ``update_grid_from_samples`` (``margin`` 0) and efficient-kan ``update_grid`` (``margin`` 0.01);
-    returns ``(in_dim, G + 1)`` interior knots (not yet extended).
+    Returns the ``(in_dim, G + 1)`` interior knots (not yet extended) and the spacing ``h (in_dim, 1)`` of
+    the uniform grid, ``(max - min + 2 margin) / G``. pykan ``update_grid_from_samples``: ``margin`` 0,
+    ``style="pykan"``; efficient-kan ``update_grid``: ``margin`` 0.01, ``style="efficient-kan"`` (see
+    :func:`quantile_indices`).
     """
     batch = x.shape[0]
     x_sorted = torch.sort(x, dim=0).values
-    ids = torch.tensor([int(batch / grid_size * i) for i in range(grid_size)] + [batch - 1], device=x.device)
+    ids = torch.tensor(quantile_indices(batch, grid_size, style), device=x.device)
     adaptive = x_sorted[ids].T
-    h = (adaptive[:, -1:] - adaptive[:, :1] + 2 * margin) / grid_size
+    lo, hi = x_sorted[:1].T, x_sorted[-1:].T
+    h = (hi - lo + 2 * margin) / grid_size
     steps = torch.arange(grid_size + 1, dtype=x.dtype, device=x.device)
-    uniform = adaptive[:, :1] - margin + h * steps
-    return grid_eps * uniform + (1 - grid_eps) * adaptive
+    uniform = lo - margin + h * steps
+    return grid_eps * uniform + (1 - grid_eps) * adaptive, h
 
 
 def subdivide_grid(grid: torch.Tensor, k: int, grid_size: int) -> torch.Tensor:

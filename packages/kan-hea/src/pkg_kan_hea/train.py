@@ -17,30 +17,8 @@ from torch import nn
 
 from pkg_shared.errors import UserError
 
+from .config import TASKS, TrainConfig
 from .kan import KAN, EfficientKAN
-
-TASKS = ("classification", "regression")
-OPTIMIZERS = ("adam", "lbfgs")
-
-
-@dataclass
-class TrainConfig:
-    """Optimiser settings; defaults are the spec's measured protocol (Adam 1e-2, wd 1e-4, 500 steps)."""
-
-    steps: int = 500
-    opt: str = "adam"
-    lr: float = 1e-2
-    weight_decay: float = 1e-4
-    lamb: float = 0.0
-    update_grid: bool = True
-    grid_update_num: int = 10
-    stop_grid_update_step: int = 50
-
-    def __post_init__(self) -> None:
-        if self.opt not in OPTIMIZERS:
-            raise UserError(f"optimizer must be one of {OPTIMIZERS}, got {self.opt!r}")
-        if self.steps < 1 or self.lr <= 0:
-            raise UserError(f"steps must be >= 1 and lr > 0 (got {self.steps}, {self.lr})")
 
 
 @dataclass
@@ -110,6 +88,6 @@ def train_model(model: nn.Module, x: torch.Tensor, y: torch.Tensor, task: str, c
         loss = opt.step(closure)
         log.loss.append(float(loss.detach()))
         if not torch.isfinite(loss):
-            raise FloatingPointError(f"training diverged at step {step} (loss {float(loss)})")
+            raise UserError(f"training diverged at step {step} (loss {float(loss)}): lower --lr or --steps")
     model.eval()
     return log

@@ -123,11 +123,11 @@ def test_truncated_dataset_is_exit_2(slug, dataset, files, run_cli, tmp_path):
 
 @pytest.mark.parametrize("slug", SLUGS)
 def test_cli_imports_no_heavy_library(slug):
-    """``pkg-<slug> --help`` answers without importing torch, pandas, scikit-learn or matplotlib."""
+    """``pkg-<slug> --help`` answers without importing torch, pandas, scikit-learn, matplotlib, scipy or numpy."""
     module = "pkg_" + slug.replace("-", "_")
     code = (
         f"import sys, {module}.cli as c\n"
-        "heavy = [m for m in ('torch', 'pandas', 'sklearn', 'matplotlib', 'scipy') if m in sys.modules]\n"
+        "heavy = [m for m in ('torch', 'pandas', 'sklearn', 'matplotlib', 'scipy', 'numpy') if m in sys.modules]\n"
         "assert not heavy, heavy\n"
         "c.app.parser().parse_args(['info'])\n"
     )

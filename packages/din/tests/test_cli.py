@@ -9,7 +9,7 @@ import torch
 from pkg_din.cli import main
 from pkg_shared.testing import read_results, run_folder
 
-TINY = ["--data", "synthetic", "--max-users", "60", "--emb", "4", "--mlp", "8", "--max-hist", "10"]
+TINY = ["--dataset", "synthetic", "--max-users", "60", "--emb", "4", "--mlp", "8", "--max-hist", "10"]
 TRAIN = [*TINY, "--epochs", "1", "--batch", "64", "--optim", "adam", "--lr", "0.01", "--quiet"]
 
 
@@ -56,6 +56,27 @@ def checkpoint(trained, tmp_path):
     return ckpt, trained[1]
 
 
+def test_evaluate_reads_the_saved_encoder(run_cli, checkpoint, monkeypatch):
+    from pkg_shared.features import FeatureEncoder
+
+    fit = FeatureEncoder.fit
+
+    def no_refit(self, frame):
+        assert "item" not in [f.name for f in self.fields], "evaluate must not re-fit the item vocabulary"
+        return fit(self, frame)  # the category table of the saved items is derived, not learnt
+
+    monkeypatch.setattr(FeatureEncoder, "fit", no_refit)
+    code, out, err = run_cli(main, "evaluate", "--checkpoint", checkpoint[0], "--device", "cpu")
+    assert code == 0, err
+    assert json.loads(out)["test_auc"] == pytest.approx(checkpoint[1]["test_auc"], abs=1e-5)
+
+
+def test_resume_under_other_settings_is_exit_2(run_cli, checkpoint, tmp_path):
+    argv = [a if a != "0.01" else "0.02" for a in TRAIN]
+    code, _, err = run_cli(main, "train", *argv, "--save", checkpoint[0], "--out", tmp_path)
+    assert code == 2 and "other settings" in err and "lr" in err
+
+
 def test_train_evaluate_round_trip(run_cli, checkpoint):
     ckpt, trained = checkpoint
     code, out, err = run_cli(main, "evaluate", "--checkpoint", ckpt)
@@ -96,8 +117,8 @@ def test_bench_and_build_data(run_cli, tmp_path):
         ["reproduce", "--scale", "huge"],
         ["train", "--model", "lr"],
         ["train", "--reg", "difacto"],
-        ["train", "--data", "ml100k-seq", "--data-dir", "{tmp}"],
-        ["train", "--data", "taobao-tiny", "--data-dir", "{tmp}"],
+        ["train", "--dataset", "ml100k-seq", "--data-dir", "{tmp}"],
+        ["train", "--dataset", "taobao-tiny", "--data-dir", "{tmp}"],
         ["evaluate", "--checkpoint", "{tmp}/nowhere"],
         ["train", *TRAIN[:-1], "--lr", "-1"],
     ],
@@ -116,7 +137,7 @@ def test_cuda_absent_exits_2(run_cli, tmp_path):
 
 @pytest.mark.data
 def test_train_on_taobao_tiny(run_cli, tmp_path, data_dir):
-    argv = ["train", "--data", "taobao-tiny", "--emb", "4", "--mlp", "8", "--epochs", "1", "--quiet"]
+    argv = ["train", "--dataset", "taobao-tiny", "--emb", "4", "--mlp", "8", "--epochs", "1", "--quiet"]
     code, out, err = run_cli(main, *argv, "--data-dir", data_dir, "--out", tmp_path)
     assert code == 0, err
     assert 0.0 <= json.loads(out)["test_auc"] <= 1.0
@@ -125,7 +146,8 @@ def test_train_on_taobao_tiny(run_cli, tmp_path, data_dir):
 @pytest.mark.slow
 @pytest.mark.data
 def test_reproduce_small(run_cli, tmp_path, data_dir):
-    """The whole small-scale run (about 5 CPU-minutes): every small claim judged, the key ones hold."""
+    """The whole small-scale run (about 5 CPU-minutes): every small claim judged, the check holds (the paper
+    claims' verdicts are findings, reported in the README, never asserted here)."""
     code, out, err = run_cli(
         main,
         "reproduce",
@@ -141,5 +163,7 @@ def test_reproduce_small(run_cli, tmp_path, data_dir):
     )
     assert code == 0, err
     claims = {c["id"]: c for c in read_results(tmp_path, "din")["claims"]}
-    assert all(c["holds"] is not None for c in claims.values() if not c["id"].startswith("amazon"))
-    assert claims["din-beats-pooling"]["holds"] and claims["ml100k-din-vs-base"]["holds"]
+    assert all(
+        c["holds"] is not None for c in claims.values() if c["kind"] == "paper" and "amazon" not in c["id"]
+    )
+    assert claims["gauc-definition"]["holds"] is True

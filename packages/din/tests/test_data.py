@@ -27,7 +27,7 @@ def test_amazon_protocol_counts_negatives_and_no_leakage(holdout_val):
     train = frames["train"]
     assert (train.groupby("user").size() == 2 * (per_user - reserved - 1)).all()
     assert (frames["test"].groupby("user").size() == 2).all()
-    assert ("val" in frames) == holdout_val
+    assert ("valid" in frames) == holdout_val
     history_of = events.groupby("user")["item"].apply(set)
     order = events.sort_values("time").groupby("user")["item"].apply(list)
     for frame in frames.values():
@@ -48,6 +48,7 @@ def test_history_truncation_keeps_the_last_items_and_empty_history_is_masked():
         ),
         "test": pd.DataFrame({"user": [1], "item": ["zzz"], "hist": ["q^x"], "label": [1.0]}),
     }
+    frames["valid"] = frames["test"]
     lookup = item_categories(["a", "b", "x", "y", "z"], ["c1", "c1", "c2", "c2", "c3"])
     data = encode("t", frames, max_hist=2, item_cate=lookup)
     train = data.splits["train"]
@@ -63,7 +64,8 @@ def test_mismatched_categories_are_rejected():
     with pytest.raises(UserError, match="mismatched candidate/history categories"):
         item_categories(["a", "a", "b"], ["c1", "c2", "c1"])
     frames = {
-        "train": pd.DataFrame({"user": [1], "item": ["a"], "hist": ["b"], "label": [1.0], "cate": ["c9"]})
+        split: pd.DataFrame({"user": [1], "item": ["a"], "hist": ["b"], "label": [1.0], "cate": ["c9"]})
+        for split in ("train", "valid", "test")
     }
     with pytest.raises(UserError, match="mismatched"):
         encode("t", frames, max_hist=3, item_cate=item_categories(["a", "b"], ["c1", "c1"]))
@@ -85,7 +87,7 @@ def test_synthetic_interest_structure():
     whole = pd.concat(frames.values())
     assert len(whole) == 1000 and whole["hist"].str.count(r"\^").eq(11).all()
     assert 0.2 < whole["label"].mean() < 0.6 and lookup.nunique() == 10
-    with pytest.raises(ValueError, match="interests"):
+    with pytest.raises(UserError, match="interests"):
         synthetic_interest(n_users=10, n_items=50, n_cates=4)  # 6 interest categories cannot fit in 4
 
 
@@ -99,7 +101,7 @@ def test_grouplens_layout_is_accepted(tmp_path):
     ]
     (folder / "u.item").write_text("\n".join(rows) + "\n")
     (folder / "u.user").write_text("1|24|M|technician|85711\n2|53|F|other|94043\n")
-    events, lookup, profile = load_movielens(tmp_path)
+    events, lookup, profile = load_movielens(tmp_path, sizes=None)
     assert (
         len(events) == 3
         and lookup["10"] == "Action"
@@ -110,7 +112,7 @@ def test_grouplens_layout_is_accepted(tmp_path):
 @pytest.mark.data
 def test_taobao_tiny_and_movielens_atomic(data_dir):
     data = load_dataset("taobao-tiny", str(data_dir), max_hist=6)
-    assert data.sizes() == {"train": 100, "val": 100, "test": 100} and data.cate_list is None
+    assert data.sizes() == {"train": 100, "valid": 100, "test": 100} and data.cate_list is None
     assert data.splits["train"]["label"].sum() == 4 and data.splits["train"]["hist_mask"].sum(1).max() <= 6
     events, lookup, _ = load_movielens(data_dir)
     assert len(events) == 100_000 and events["user"].nunique() == 943 and lookup.nunique() == 19
@@ -120,5 +122,21 @@ def test_taobao_tiny_and_movielens_atomic(data_dir):
 @pytest.mark.slow
 def test_ml100k_seq_sizes(data_dir):
     data = load_dataset("ml100k-seq", str(data_dir), max_hist=30)
-    assert data.sizes() == {"train": 194_342, "val": 943 * 21, "test": 943 * 21}
+    assert data.sizes() == {"train": 194_342, "valid": 943 * 21, "test": 943 * 21}
     assert torch.equal(data.splits["train"]["label"][:2], torch.tensor([1.0, 0.0]))
+
+
+def test_missing_validation_split_is_an_error():
+    from pkg_din.config import ModelConfig, TrainConfig
+    from pkg_din.training import train_model
+    from pkg_shared.data import DataError
+
+    data = load_dataset(
+        "synthetic",
+        max_hist=5,
+        max_users=30,
+        synthetic=(("n_items", 60), ("n_cates", 10), ("hist_len", 5), ("per_user", 4)),
+    )
+    data.splits = {k: v for k, v in data.splits.items() if k != "valid"}
+    with pytest.raises(DataError, match="valid split is missing"):
+        train_model(data, ModelConfig(item_dim=4, cate_dim=4, profile_dim=4, mlp=(4,)), TrainConfig(epochs=1))

@@ -2,6 +2,7 @@ import pytest
 import torch
 
 from pkg_din.layers import Dice, LocalActivationUnit, PReLU
+from pkg_shared.errors import UserError
 
 
 def _inputs(b=4, length=6, d=8, seed=0):
@@ -45,7 +46,7 @@ def test_outer_unit_input_is_the_papers_out_product():
     assert unit.ffn[0].in_features == 2 * 8 + 8 * 8
     assert torch.allclose(unit._first_layer(e, v), expected, atol=1e-12)
     assert torch.all(unit.weights(e, v, mask)[~mask] == 0)
-    with pytest.raises(ValueError, match="unit input"):
+    with pytest.raises(UserError, match="unit input"):
         LocalActivationUnit(8, unit_input="inner")
 
 
@@ -96,3 +97,9 @@ def test_prelu_is_dice_with_a_step_gate(alpha):
     prelu = PReLU(4, init=alpha)
     s = torch.randn(3, 2, 4)
     assert torch.allclose(prelu(s), torch.where(s > 0, s, alpha * s))
+
+
+def test_prelu_starts_at_the_official_slope():
+    from pkg_din.layers import PReLU
+
+    assert torch.equal(PReLU(3).alpha, torch.full((3,), 0.1))  # official code and FuxiCTR: 0.1

@@ -3,6 +3,7 @@ import pytest
 
 from pkg_din.experiment import bruteforce_gauc
 from pkg_din.metrics import rela_impr
+from pkg_shared.errors import UserError
 from pkg_shared.metrics import gauc
 
 
@@ -20,5 +21,5 @@ def test_gauc_skips_single_class_users_and_matches_a_pair_count():
 def test_rela_impr_formula():
     assert rela_impr(0.7337, 0.7300) == pytest.approx(1.61, abs=0.01)  # Table 3, MovieLens DIN
     assert rela_impr(0.8871, 0.8624) == pytest.approx(6.82, abs=0.01)  # Table 3, Amazon DIN+Dice
-    with pytest.raises(ValueError):
+    with pytest.raises(UserError):
         rela_impr(0.7, 0.5)

@@ -1,4 +1,5 @@
-"""The small-scale mechanism numbers against this package's first run (seed 0, torch 2.15 CPU), within ±0.02."""
+"""The small-scale mechanism numbers against the committed small run (results/small.json, seed 0, torch 2.15
+CPU, one thread), within ±0.02."""
 
 import pytest
 import torch
@@ -8,7 +9,7 @@ from pkg_din.experiment import mechanism
 from pkg_shared.cli import RunContext
 from pkg_shared.io import RunDir
 
-FIRST_RUN = {"synthetic_base_auc": 0.7675, "synthetic_din_auc": 0.8293}
+FIRST_RUN = {"synthetic_base_auc": 0.7576, "synthetic_din_auc": 0.7115}
 
 
 @pytest.mark.slow

@@ -6,6 +6,7 @@ from torch import nn
 
 from pkg_finalmlp import CTRModel, InteractionAggregation, ModelConfig
 from pkg_finalmlp.experiment import gate_identity_error
+from pkg_shared.errors import UserError
 
 FIELDS = {"user": 7, "item": 9, "a": 3, "b": 4}
 SMALL = ModelConfig(mlp1=(12, 8), mlp2=(6,), fs_hidden=(5,), heads=2, dropout1=0.1, dropout2=0.1)
@@ -41,9 +42,9 @@ def test_bilinear_matches_fuxictr_layout():
 
 @pytest.mark.parametrize("d1, d2, heads", [(12, 6, 4), (10, 5, 3), (8, 8, 0)])
 def test_heads_must_divide_both_widths(d1, d2, heads):
-    with pytest.raises(ValueError, match="must divide"):
+    with pytest.raises(UserError, match="must divide"):
         InteractionAggregation(d1, d2, heads)
-    with pytest.raises(ValueError, match="must divide"):
+    with pytest.raises(UserError, match="must divide"):
         CTRModel(FIELDS, replace(SMALL, mlp1=(d1,), mlp2=(d2,), heads=heads))
 
 
@@ -110,7 +111,7 @@ def test_shapes_and_gradients(kind, device):
 def test_ablations_remove_components():
     assert CTRModel(FIELDS, replace(SMALL, use_fs=False)).gates is None
     assert CTRModel(FIELDS, replace(SMALL, bilinear=False)).fusion.w3 is None
-    with pytest.raises(ValueError, match="context field"):
+    with pytest.raises(UserError, match="context field"):
         CTRModel(FIELDS, replace(SMALL, fs1_context=("nope",)))
 
 

@@ -4,8 +4,8 @@ from sklearn.metrics import log_loss as sk_log_loss
 from sklearn.metrics import roc_auc_score
 
 from pkg_finalmlp import ModelConfig, TrainConfig, train_model
-from pkg_finalmlp.data import Batches
 from pkg_finalmlp.training import ctr_metrics
+from pkg_shared.ctr import Batches
 
 
 def test_metrics_equal_sklearn_and_clip_logloss():
@@ -21,10 +21,10 @@ def test_metrics_equal_sklearn_and_clip_logloss():
 
 
 def test_batches_cover_the_split_once_per_pass(tiny_data):
-    b = Batches(tiny_data.x["train"], tiny_data.y["train"], 300, shuffle=True)
-    rows = [x for x, _ in b]
+    b = Batches(tiny_data.table("train"), 300, shuffle=True)
+    rows = [batch["x"] for batch in b]
     assert len(rows) == len(b) and sum(len(r) for r in rows) == len(tiny_data.y["train"])
-    first, second = [x for x, _ in b][0], rows[0]
+    first, second = [batch["x"] for batch in b][0], rows[0]
     assert not np.array_equal(first.numpy(), second.numpy())  # reshuffled
 
 
@@ -54,7 +54,9 @@ def test_regression_seed_fixed_ml100k_auc(data_dir):
 
     preset = PRESETS["ml100k-ctr"]
     _, res = train_model(load_dataset("ml100k", data_dir), preset.model, preset.train, seed=0)
-    assert res.test_auc == pytest.approx(0.7771, abs=0.002)  # README side-by-side table, ours seed 0
+    assert res.test_auc == pytest.approx(
+        0.7771, abs=0.002
+    )  # the FuxiCTR side-by-side training run, ours, seed 0
 
 
 def test_small_search_is_a_cut_of_the_spec_grid():

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from .claims import SCALES, Claim, aggregate, format_table, headline, judge_claims, summarize
-from .data import data_root
+from .dataroot import data_root
 from .errors import UserError
 from .io import RunDir
 from .progress import status

@@ -13,7 +13,6 @@ downloads: a missing dataset raises :class:`DatasetMissing` naming the files and
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import zipfile
 import zlib
@@ -23,12 +22,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .dataroot import ENV_VAR, data_root
 from .errors import UserError
 
 if TYPE_CHECKING:
     import pandas as pd
-
-ENV_VAR = "PKG_DATA_DIR"
 
 
 class DatasetMissing(UserError):
@@ -37,16 +35,6 @@ class DatasetMissing(UserError):
 
 class DataError(UserError):
     """A data file exists but cannot be read as expected."""
-
-
-def data_root(cli_value: str | Path | None = None) -> Path:
-    """``--data-dir`` if given, else ``$PKG_DATA_DIR``, else the per-user cache folder."""
-    if cli_value:
-        return Path(cli_value).expanduser()
-    if os.environ.get(ENV_VAR):
-        return Path(os.environ[ENV_VAR]).expanduser()
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return cache / "pkg-zoo" / "data"
 
 
 def require_files(

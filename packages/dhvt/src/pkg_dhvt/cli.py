@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pkg_shared.cli import App, Paper, bounded, positive
-from pkg_shared.data import data_root
+from pkg_shared.dataroot import data_root
 from pkg_shared.errors import UserError
 from pkg_shared.io import prepare_output, to_jsonable
 

@@ -9,10 +9,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from pkg_shared.ctr import Batches
+
 from .config import MODELS, PRESETS
 from .model import CTRModel
 from .protocols import CTRData
-from .training import Batches
 
 
 def step_times(
@@ -27,7 +28,9 @@ def step_times(
     device = torch.device(device)
     batches = [
         {k: v.to(device) for k, v in b.items()}
-        for _, b in zip(range(steps + warmup), Batches(data.splits["train"], batch_size, seed=0))
+        for _, b in zip(
+            range(steps + warmup), Batches(data.splits["train"], batch_size, seed=0, drop=("group",))
+        )
     ]
     out = {}
     for name in MODELS:

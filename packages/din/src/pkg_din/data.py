@@ -17,12 +17,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pkg_shared.data import DataError, DatasetMissing, data_root, read_table, require_files
+from pkg_shared.ctr import ML100K_SIZES, ML100K_SOURCE, load_movielens_100k, load_taobao_tiny
+from pkg_shared.data import DataError, DatasetMissing, require_files
+from pkg_shared.errors import UserError
+from pkg_shared.features import FeatureEncoder
 
+from .config import DATASETS
 from .protocols import SEP, CTRData, amazon_protocol, encode, item_categories, rating_protocol
 
-DATASETS = ("synthetic", "ml100k-seq", "ml100k-rating", "taobao-tiny", "amazon")
-ML_SOURCE = "https://grouplens.org/datasets/movielens/100k/ (ml-100k.zip)"
+ML_SOURCE = ML100K_SOURCE
 AMAZON_SOURCE = "https://jmcauley.ucsd.edu/data/amazon/ (Electronics 5-core reviews + metadata)"
 TAOBAO_PROFILE = (
     "userid", "adgroup_id", "pid", "cate_id", "campaign_id", "customer", "cms_segid", "cms_group_id",
@@ -49,7 +52,7 @@ def synthetic_interest(
     Impressions are split 80 / 10 / 10 at random. Returns the frames and the item -> category lookup.
     """
     if not 1 <= interests[0] <= interests[1] <= n_cates <= n_items:
-        raise ValueError(f"need 1 <= interests {interests} <= n_cates {n_cates} <= n_items {n_items}")
+        raise UserError(f"need 1 <= interests {interests} <= n_cates {n_cates} <= n_items {n_items}")
     rng = np.random.default_rng(seed)
     item_cate = rng.permutation(np.arange(n_items) % n_cates)  # every category has items
     by_cate = np.argsort(item_cate, kind="stable")
@@ -79,56 +82,24 @@ def synthetic_interest(
     part = rng.random(len(frame))
     frames = {
         "train": frame[part < 0.8],
-        "val": frame[(part >= 0.8) & (part < 0.9)],
+        "valid": frame[(part >= 0.8) & (part < 0.9)],
         "test": frame[part >= 0.9],
     }
     lookup = item_categories(np.arange(n_items), item_cate)
     return {k_: v.reset_index(drop=True) for k_, v in frames.items()}, lookup
 
 
-def load_movielens(root: str | Path | None = None) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
+def load_movielens(
+    root: str | Path | None = None, sizes: dict[str, int] | None = ML100K_SIZES
+) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
     """``(events[user, item, rating, time], item -> first genre, profile[age, gender, occupation])``.
 
-    Reads ``movielens-100k/`` in the atomic layout (``ml-100k.inter/.item/.user``) or GroupLens's
-    original one (``u.data``, ``u.item``, ``u.user``).
+    Reads ``movielens-100k/`` through :func:`pkg_shared.ctr.load_movielens_100k` (GroupLens's layout or the
+    atomic one; the documented ``sizes``, ratings and ids validated there; ``sizes=None`` skips the sizes).
     """
-    folder = data_root(root) / "movielens-100k"
-    if (folder / "u.data").is_file():
-        return _grouplens_layout(require_files("movielens-100k", ["u.data", "u.item", "u.user"], root=root))
-    folder = require_files(
-        "movielens-100k", ["ml-100k.inter", "ml-100k.item", "ml-100k.user"], root=root, source=ML_SOURCE
-    )
-    inter, item, user = (read_table(folder / f"ml-100k.{s}") for s in ("inter", "item", "user"))
-    for table, cols in ((inter, 4), (item, 4), (user, 5)):
-        table.columns = [str(c).split(":")[0] for c in table.columns]
-        if table.shape[1] < cols:
-            raise DataError(f"{folder}: an atomic file has {table.shape[1]} columns, expected {cols}")
-    try:
-        events = inter.rename(columns={"user_id": "user", "item_id": "item", "timestamp": "time"})
-        events = events[["user", "item", "rating", "time"]]
-        genre = item.set_index("item_id")["class"].fillna("unknown").astype(str).str.split(" ").str[0]
-        profile = user.set_index("user_id")[list(ML_PROFILE)]
-    except KeyError as e:
-        raise DataError(f"{folder}: the atomic files lack the column {e}") from None
-    return events, item_categories(genre.index, genre.to_numpy()), profile
-
-
-GENRES = (
-    "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary", "Drama",
-    "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western",
-)  # fmt: skip
-
-
-def _grouplens_layout(folder: Path) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
-    try:
-        events = pd.read_csv(folder / "u.data", sep="\t", names=["user", "item", "rating", "time"])
-        item = pd.read_csv(folder / "u.item", sep="|", header=None, encoding="latin-1")
-        user = pd.read_csv(folder / "u.user", sep="|", names=["user", "age", "gender", "occupation", "zip"])
-        flags = item.iloc[:, 5:24].to_numpy(dtype=bool)
-    except (pd.errors.ParserError, ValueError, IndexError) as e:
-        raise DataError(f"{folder}: not GroupLens's MovieLens-100K layout ({e})") from None
-    genre = np.array(GENRES)[flags.argmax(1)]
-    return events, item_categories(item[0], genre), user.set_index("user")[list(ML_PROFILE)]
+    ml = load_movielens_100k(root, sizes=sizes)
+    lookup = item_categories(ml.items["item"], ml.items["genre"])
+    return ml.ratings, lookup, ml.users.set_index("user")[list(ML_PROFILE)]
 
 
 def load_amazon(root: str | Path | None = None) -> tuple[pd.DataFrame, pd.Series]:
@@ -175,42 +146,40 @@ def load_dataset(
     eval_negatives: int = 20,
     max_users: int | None = None,
     synthetic: tuple = (),
+    encoder: FeatureEncoder | None = None,
 ) -> CTRData:
     """One of :data:`DATASETS`, encoded (cached: the same arguments give the same object).
 
     ``max_users`` keeps the first users (synthetic: generates that many); ``synthetic`` holds ``synthetic_interest`` keyword
-    arguments as ``(key, value)`` pairs.
+    arguments as ``(key, value)`` pairs. ``encoder``: a fitted encoder (a checkpoint's) used instead of
+    fitting the vocabularies on the train split.
     """
     if name == "synthetic":
         kwargs = {**dict(synthetic), **({"n_users": max_users} if max_users else {})}
         frames, lookup = synthetic_interest(**kwargs)
-        return encode(name, frames, max_hist=max_hist, item_cate=lookup)
+        return encode(name, frames, max_hist=max_hist, item_cate=lookup, encoder=encoder)
     if name == "taobao-tiny":
-        folder = require_files("ctr-taobao-ad-tiny", ["train.csv", "valid.csv", "test.csv"], root=root)
-        frames = {}
-        for split, file in (("train", "train.csv"), ("val", "valid.csv"), ("test", "test.csv")):
-            df = read_table(folder / file, dtype=str, keep_default_na=False)
-            if not {"clk", "brand", "click_sequence", *TAOBAO_PROFILE} <= set(df.columns):
-                raise DataError(
-                    f"{folder / file}: not the Taobao ad sample (columns {list(df.columns)[:5]}...)"
-                )
-            frames[split] = df.rename(
-                columns={"clk": "label", "brand": "item", "click_sequence": "hist"}
-            ).assign(user=df["userid"], label=pd.to_numeric(df["clk"], errors="raise").astype(float))
-        return encode(name, frames, max_hist=max_hist, profile=TAOBAO_PROFILE)
+        frames = {
+            split: frame.rename(columns={"brand": "item", "click_sequence": "hist"}).assign(
+                user=frame["userid"], label=frame["clk"].astype(np.float64)
+            )
+            for split, frame in load_taobao_tiny(root).items()
+        }
+        return encode(name, frames, max_hist=max_hist, profile=TAOBAO_PROFILE, encoder=encoder)
     if name == "amazon":
         events, lookup = load_amazon(root)
         frames = amazon_protocol(events, max_hist=max_hist, eval_negatives=eval_negatives)
-        return encode(name, frames, max_hist=max_hist, item_cate=lookup)
+        return encode(name, frames, max_hist=max_hist, item_cate=lookup, encoder=encoder)
     if name in ("ml100k-seq", "ml100k-rating"):
         events, lookup, profile = load_movielens(root)
         if max_users is not None:
-            events = events[events["user"].isin(np.sort(events["user"].unique())[:max_users])]
+            first = pd.unique(events["user"])[:max_users]
+            events = events[events["user"].isin(first)]
         if name == "ml100k-seq":
             frames = amazon_protocol(
                 events[["user", "item", "time"]], max_hist=max_hist, eval_negatives=eval_negatives
             )
-            return encode(name, frames, max_hist=max_hist, item_cate=lookup)
+            return encode(name, frames, max_hist=max_hist, item_cate=lookup, encoder=encoder)
         frames = rating_protocol(events, profile, max_hist=max_hist)
-        return encode(name, frames, max_hist=max_hist, profile=ML_PROFILE, item_cate=lookup)
+        return encode(name, frames, max_hist=max_hist, profile=ML_PROFILE, item_cate=lookup, encoder=encoder)
     raise DatasetMissing(f"unknown dataset {name!r} (one of {', '.join(DATASETS)})")

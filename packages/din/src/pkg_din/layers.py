@@ -8,6 +8,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from pkg_shared.errors import UserError
+
+from .config import UNIT_INPUTS
+
 
 class Dice(nn.Module):
     r"""Data-adaptive activation (Sec. 5.2, eq. (9)).
@@ -35,10 +39,11 @@ class Dice(nn.Module):
 class PReLU(nn.Module):
     """PReLU over the LAST dimension (``nn.PReLU`` uses dim 1): ``f(s) = s if s > 0 else alpha * s``.
 
-    It is Dice with ``p(s) = 1[s > 0]`` (Sec. 5.2); ``alpha`` is per unit, initialised to 0.25 as in torch.
+    It is Dice with ``p(s) = 1[s > 0]`` (Sec. 5.2); ``alpha`` is per unit, initialised to 0.1 as in the
+    official code (``tf.constant_initializer(0.1)``) and FuxiCTR (torch's own default would be 0.25).
     """
 
-    def __init__(self, units: int, init: float = 0.25) -> None:
+    def __init__(self, units: int, init: float = 0.1) -> None:
         super().__init__()
         self.alpha = nn.Parameter(torch.full((units,), init))
 
@@ -48,12 +53,12 @@ class PReLU(nn.Module):
 
 
 def activation(name: str, units: int, eps: float = 1e-8, momentum: float = 0.01) -> nn.Module:
-    """``prelu`` (per unit, torch's init 0.25) or ``dice``."""
+    """``prelu`` (per unit, initial slope 0.1 as the official code) or ``dice``."""
     if name == "prelu":
         return PReLU(units)
     if name == "dice":
         return Dice(units, eps=eps, momentum=momentum)
-    raise ValueError(f"unknown activation {name!r} (prelu or dice)")
+    raise UserError(f"unknown activation {name!r} (prelu or dice)")
 
 
 class MLP(nn.Sequential):
@@ -66,9 +71,6 @@ class MLP(nn.Sequential):
             d_in = h
         layers.append(nn.Linear(d_in, out))
         super().__init__(*layers)
-
-
-UNIT_INPUTS = ("concat", "outer")
 
 
 class LocalActivationUnit(nn.Module):
@@ -97,7 +99,7 @@ class LocalActivationUnit(nn.Module):
     ) -> None:
         super().__init__()
         if unit_input not in UNIT_INPUTS:
-            raise ValueError(f"unknown unit input {unit_input!r} (one of {', '.join(UNIT_INPUTS)})")
+            raise UserError(f"unknown unit input {unit_input!r} (one of {', '.join(UNIT_INPUTS)})")
         self.ffn = MLP(4 * dim if unit_input == "concat" else 2 * dim + dim * dim, units, 1, act, **kw)
         self.softmax, self.unit_input, self.dim = softmax, unit_input, dim
 

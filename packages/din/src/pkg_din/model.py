@@ -64,7 +64,7 @@ class CTRModel(nn.Module):
             {name: nn.Embedding(n, cfg.profile_dim, padding_idx=0) for name, n in schema.profile.items()}
         )
         if schema.n_cates and (cate_list is None or cate_list.shape != (schema.n_items,)):
-            raise ValueError(f"cate_list must map each of the {schema.n_items} goods ids to a category")
+            raise UserError(f"cate_list must map each of the {schema.n_items} goods ids to a category")
         self.register_buffer("cate_list", cate_list.long() if cate_list is not None else None)
         self.register_buffer("item_keep", item_keep.bool() if item_keep is not None else None)
         dim = cfg.item_dim + (cfg.cate_dim if schema.n_cates else 0)

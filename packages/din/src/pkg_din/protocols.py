@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from pkg_shared.ctr import check_splits
 from pkg_shared.errors import UserError
 from pkg_shared.features import N_RESERVED, FeatureEncoder, FieldSpec
 
@@ -117,8 +118,8 @@ def amazon_protocol(
     last = starts + counts - 1
     held = {"test": last[ok]}
     if holdout_val:
-        held["val"] = last[ok] - 1
-    for name in ("val", "test"):
+        held["valid"] = last[ok] - 1
+    for name in ("valid", "test"):
         if name in held:
             frames[name] = _pairs(
                 ev, held[name], starts, user_codes, item_codes, items, seen, max_hist, rng, eval_negatives
@@ -164,9 +165,9 @@ def rating_protocol(
     order = np.random.default_rng(seed).permutation(len(users))
     cut_val, cut_test = int(0.7 * len(users)), int(0.8 * len(users))
     part = np.empty(len(users), dtype=object)
-    part[order[:cut_val]], part[order[cut_val:cut_test]], part[order[cut_test:]] = "train", "val", "test"
+    part[order[:cut_val]], part[order[cut_val:cut_test]], part[order[cut_test:]] = "train", "valid", "test"
     where = part[user_codes]
-    return {name: frame[where == name].reset_index(drop=True) for name in ("train", "val", "test")}
+    return {name: frame[where == name].reset_index(drop=True) for name in ("train", "valid", "test")}
 
 
 def tensors(encoder: FeatureEncoder, frame: pd.DataFrame) -> dict[str, torch.Tensor]:
@@ -181,21 +182,28 @@ def encode(
     max_hist: int,
     profile: Sequence[str] = (),
     item_cate: pd.Series | None = None,
+    encoder: FeatureEncoder | None = None,
 ) -> CTRData:
-    """Fit the :class:`FeatureEncoder` on ``frames["train"]`` and encode every split into tensors.
+    """Fit the :class:`FeatureEncoder` on ``frames["train"]`` (or use ``encoder``, a fitted one, e.g. a
+    checkpoint's) and encode every split into tensors.
 
     ``item_cate`` (raw item -> raw category) becomes ``cate_list`` over the encoded goods ids, with its
     own vocabulary of the train items' categories; unknown goods ids get the unknown category. A ``cate``
     column in the frames must agree with it (else "mismatched candidate/history categories").
     """
-    if "train" not in frames or len(frames["train"]) == 0:
-        raise UserError(f"dataset {name}: the training split is empty")
+    check_splits(frames, f"dataset {name}")
     fields = [
         FieldSpec("item"),
         FieldSpec("hist", "sequence", max_len=max_hist, sep=SEP, share_vocab_with="item"),
         *(FieldSpec(p) for p in profile),
     ]
-    encoder = FeatureEncoder(fields).fit(frames["train"])
+    if encoder is None:
+        encoder = FeatureEncoder(fields).fit(frames["train"])
+    elif [f.name for f in encoder.fields] != [f.name for f in fields]:
+        raise UserError(
+            f"dataset {name}: the saved encoder has fields {[f.name for f in encoder.fields]}, "
+            f"these data need {[f.name for f in fields]}"
+        )
     tokens = encoder.to_dict()["vocabularies"]["item"]
     cate_list, n_cates = None, 0
     if item_cate is not None:

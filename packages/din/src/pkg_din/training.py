@@ -7,13 +7,15 @@ epoch and the best epoch's weights are restored.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 
+from pkg_shared.ctr import Batches, check_splits
 from pkg_shared.seed import seed_everything
 from pkg_shared.train import fit
 
@@ -22,24 +24,6 @@ from .metrics import evaluate
 from .model import CTRModel
 from .protocols import CTRData
 from .regularisation import feature_counts, frequent_items, l2_penalty, mba_penalty
-
-
-class Batches:
-    """Shuffled mini-batches of an encoded split (index slicing, no per-sample Python work)."""
-
-    def __init__(self, split: Mapping[str, torch.Tensor], batch_size: int, seed: int) -> None:
-        self.split = {k: v for k, v in split.items() if k != "group"}
-        self.batch_size = batch_size
-        self.generator = torch.Generator().manual_seed(seed)
-
-    def __len__(self) -> int:
-        return -(-len(self.split["label"]) // self.batch_size)
-
-    def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:
-        order = torch.randperm(len(self.split["label"]), generator=self.generator)
-        for start in range(0, len(order), self.batch_size):
-            rows = order[start : start + self.batch_size]
-            yield {k: v[rows] for k, v in self.split.items()}
 
 
 def build_model(data: CTRData, model_cfg: ModelConfig, train_cfg: TrainConfig) -> CTRModel:
@@ -77,11 +61,17 @@ def train_model(
     quiet: bool = True,
     log: Callable[..., None] | None = None,
     desc: str = "train",
+    checkpoint_dir: str | Path | None = None,
+    settings: Mapping[str, Any] | None = None,
 ) -> tuple[CTRModel, dict[str, Any]]:
-    """Train on ``data.splits["train"]``, keep the epoch of best validation GAUC, evaluate on test.
+    """Train on ``data.splits["train"]``, keep the epoch of best validation ``train_cfg.monitor``, test.
 
-    Returns the model and ``{history, best_epoch, train_*, val_*, test_*}`` (auc, gauc, logloss each).
+    The validation split is required (a missing one is an error, never a silent use of the test split).
+    With ``train_cfg.patience`` training stops after that many epochs without a better validation value.
+    With ``checkpoint_dir`` the training state is saved every epoch and resumed, under ``settings`` only.
+    Returns the model and ``{history, best_epoch, val_*, test_*}`` (auc, gauc, logloss each).
     """
+    check_splits(data.splits, f"dataset {data.name}")
     seed_everything(seed)
     device = torch.device(device)
     model = build_model(data, model_cfg, train_cfg)
@@ -98,19 +88,22 @@ def train_model(
     scheduler = None
     if train_cfg.lr_decay_epoch is not None:
         scheduler = torch.optim.lr_scheduler.MultiStepLR(optimiser, [train_cfg.lr_decay_epoch], gamma=0.1)
-    val = data.splits.get("val", data.splits["test"])
+    val = data.splits["valid"]
     result = fit(
         model,
         optimiser,
-        Batches(data.splits["train"], train_cfg.batch_size, seed),
+        Batches(data.splits["train"], train_cfg.batch_size, seed=seed, drop=("group",)),
         epochs=train_cfg.epochs,
         step=loss_step(model, train_cfg, counts),
         evaluate=lambda m: evaluate(m, val, "val_"),
         scheduler=scheduler,
         device=device,
         grad_clip=train_cfg.grad_clip,
-        monitor="val_gauc",
+        monitor=train_cfg.monitor,
         mode="max",
+        patience=train_cfg.patience,
+        checkpoint_dir=checkpoint_dir,
+        settings=settings,
         log=log,
         quiet=quiet,
         desc=desc,

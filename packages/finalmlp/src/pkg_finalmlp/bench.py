@@ -44,11 +44,12 @@ def bench_model(
     optimizer = make_optimizer(model, train_cfg)
     n = len(data.y["train"])
     idx = torch.randint(0, n, (steps, batch))
-    xs, ys = data.x["train"][idx].to(device), data.y["train"][idx].to(device)
+    table = {k: v[idx].to(device) for k, v in data.table("train").items()}
+    batches = [{k: v[i] for k, v in table.items()} for i in range(steps)]
 
     def train_block() -> None:
         for i in range(steps):
-            loss = loss_fn(model, xs[i], ys[i], train_cfg)
+            loss = loss_fn(model, batches[i], train_cfg)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if train_cfg.max_grad_norm is not None:
@@ -58,7 +59,7 @@ def bench_model(
     def infer_block() -> None:
         with torch.no_grad():
             for i in range(steps):
-                torch.sigmoid(model(xs[i]))
+                torch.sigmoid(model(batches[i]))
 
     out = {}
     for name, block in (("train", train_block), ("infer", infer_block)):

@@ -1,4 +1,7 @@
-"""`pkg-finalmlp`: info, reproduce, train, evaluate, ablate, bench."""
+"""`pkg-finalmlp`: info, reproduce, train, evaluate, ablate, bench, reference.
+
+Heavy libraries (torch, pandas) are imported inside the commands, so ``--help`` and ``info`` answer at once.
+"""
 
 from __future__ import annotations
 
@@ -6,22 +9,21 @@ import argparse
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import torch
-
-from pkg_shared.cli import App, Paper
-from pkg_shared.data import data_root
-from pkg_shared.device import resolve_device
+from pkg_shared.cli import App, Paper, bounded
 from pkg_shared.errors import UserError
-from pkg_shared.features import FeatureEncoder
-from pkg_shared.io import RunDir, load_checkpoint, save_checkpoint
 
-from . import __version__, experiment
+from . import __version__
 from .claims import CLAIMS
 from .config import MODELS, PRESETS, ModelConfig, Preset, TrainConfig
-from .data import CTRData, load_dataset
-from .model import CTRModel
-from .training import evaluate_split, train_model
+
+if TYPE_CHECKING:
+    from .data import CTRData
+
+ML_FILES = [f"movielens-100k/ml-100k.{s}" for s in ("inter", "item", "user")]
+WIDTH = bounded(int, 1, 65536)
+RATE = bounded(float, 0.0, 0.99)
 
 PAPER = Paper(
     title="FinalMLP: An Enhanced Two-Stream MLP Model for CTR Prediction",
@@ -49,49 +51,66 @@ app = App(
     version=__version__,
     paper=PAPER,
     claims=CLAIMS,
-    reproduce=experiment.reproduce,
+    reproduce="pkg_finalmlp.experiment:reproduce",
+    report="pkg_finalmlp.experiment:report",
     datasets=("ml100k", "synthetic"),
-    default_seeds={"smoke": 1, "small": 3, "full": 3},
-    report=experiment.report,
+    data_files={"ml100k": ML_FILES},
+    examples=[
+        "reproduce --scale smoke --seeds 1 --out /tmp/runs",
+        "train --dataset ml100k --preset ml100k-ctr --save ckpt",
+        "evaluate --checkpoint ckpt",
+        "train --dataset csv:/data/Criteo_x1 --preset criteo --device cuda",
+        "reference --source FuxiCTR/model_zoo/FinalMLP/src",
+    ],
 )
 main = app.main
 
 
-def _ints(p: argparse.ArgumentParser, name: str, help: str) -> None:
-    p.add_argument(name, type=int, nargs="+", default=None, help=help)
-
-
 def _model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--data", default="synthetic", help="synthetic | ml100k | taobao-tiny | csv:<dir> (BARS layout)"
+        "--dataset", default="synthetic", help="synthetic | ml100k | taobao-tiny | csv:<dir> (BARS layout)"
     )
     p.add_argument(
         "--preset", choices=sorted(PRESETS), default=None, help="tuned settings of the official logs"
     )
-    p.add_argument("--model", choices=MODELS, default=None)
-    p.add_argument("--emb-dim", type=int, default=None)
-    _ints(p, "--mlp1", "stream 1 hidden widths")
-    _ints(p, "--mlp2", "stream 2 hidden widths")
-    p.add_argument("--dropout1", type=float, default=None)
-    p.add_argument("--dropout2", type=float, default=None)
+    p.add_argument(
+        "--model", choices=MODELS, default=None, help="model (default: the preset's, else finalmlp)"
+    )
+    p.add_argument("--emb-dim", type=bounded(int, 1, 4096), default=None, help="embedding size k (paper: 10)")
+    p.add_argument("--mlp1", type=WIDTH, nargs="+", default=None, help="stream 1 hidden widths")
+    p.add_argument("--mlp2", type=WIDTH, nargs="+", default=None, help="stream 2 hidden widths")
+    p.add_argument("--dropout1", type=RATE, default=None, help="stream 1 dropout")
+    p.add_argument("--dropout2", type=RATE, default=None, help="stream 2 dropout")
     p.add_argument("--no-bn", action="store_true", help="no batch norm in the streams")
-    _ints(p, "--fs-hidden", "gate MLP hidden widths")
+    p.add_argument("--fs-hidden", type=WIDTH, nargs="+", default=None, help="gate MLP hidden widths")
     p.add_argument(
         "--fs1-context", nargs="*", default=None, help="fields conditioning gate 1 (none: learnable vector)"
     )
     p.add_argument("--fs2-context", nargs="*", default=None, help="fields conditioning gate 2")
     p.add_argument(
-        "--heads", type=int, default=None, help="bilinear heads K (must divide both stream widths)"
+        "--heads",
+        type=bounded(int, 1, 4096),
+        default=None,
+        help="bilinear heads K (must divide both stream widths)",
     )
     p.add_argument("--no-fs", action="store_true", help="ablation: no feature gating")
     p.add_argument("--no-bilinear", action="store_true", help="ablation: no bilinear term")
-    p.add_argument("--emb-reg", type=float, default=None)
-    p.add_argument("--net-reg", type=float, default=None)
-    p.add_argument("--batch", type=int, default=None)
-    p.add_argument("--lr", type=float, default=None)
-    p.add_argument("--epochs", type=int, default=None)
-    p.add_argument("--patience", type=int, default=None)
-    p.add_argument("--n-synthetic", type=int, default=200_000, help="rows of the synthetic data set")
+    p.add_argument("--numeric", nargs="*", default=None,
+                   help="numeric fields of a csv:<dir> (value x vector; default: the preset's, else I1..I13 where present)")  # fmt: skip
+    p.add_argument(
+        "--emb-reg", type=bounded(float, 0.0, 100.0), default=None, help="embedding L2 (whole tables)"
+    )
+    p.add_argument("--net-reg", type=bounded(float, 0.0, 100.0), default=None, help="L2 on the other weights")
+    p.add_argument(
+        "--batch", type=bounded(int, 1, 1_000_000), default=None, help="mini-batch size (paper: 4096)"
+    )
+    p.add_argument(
+        "--lr", type=bounded(float, 1e-8, 10.0), default=None, help="Adam learning rate (paper: 1e-3)"
+    )
+    p.add_argument("--epochs", type=bounded(int, 1, 10_000), default=None, help="at most this many epochs")
+    p.add_argument("--patience", type=bounded(int, 1, 10_000), default=None, help="early-stopping patience")
+    p.add_argument("--n-synthetic", type=bounded(int, 100, 50_000_000), default=200_000,
+                   help="rows of the synthetic data set")  # fmt: skip
 
 
 def preset_from_args(args: argparse.Namespace) -> Preset:
@@ -109,44 +128,75 @@ def preset_from_args(args: argparse.Namespace) -> Preset:
          "epochs": args.epochs, "patience": args.patience}  # fmt: skip
     train = replace(base.train, **{k: v for k, v in t.items() if v is not None})
     train.validate()
-    return Preset(model, train)
+    numeric = tuple(args.numeric) if args.numeric is not None else (base.numeric if args.preset else None)
+    return Preset(model, train, numeric)  # type: ignore[arg-type]
 
 
-def _load(args: argparse.Namespace, encoder: FeatureEncoder | None = None) -> CTRData:
-    return load_dataset(args.data, data_root(args.data_dir), n_synthetic=args.n_synthetic, encoder=encoder)
+def _data_settings(args: argparse.Namespace, preset: Preset) -> dict[str, Any]:
+    """What rebuilds the data exactly (saved with a checkpoint; ``evaluate`` reads it back)."""
+    return {
+        "dataset": args.dataset,
+        "n_synthetic": args.n_synthetic,
+        "split_seed": 0,
+        "numeric": preset.numeric,
+    }
+
+
+def _load(settings: dict[str, Any], data_dir: str | None, encoder: Any = None) -> CTRData:
+    from pkg_shared.data import data_root
+
+    from .data import load_dataset
+
+    numeric = settings.get("numeric")
+    return load_dataset(
+        settings["dataset"], data_root(data_dir), n_synthetic=settings["n_synthetic"],
+        seed=settings.get("split_seed", 0), encoder=encoder, numeric=None if numeric is None else tuple(numeric),
+    )  # fmt: skip
 
 
 def _train_args(p: argparse.ArgumentParser) -> None:
     _model_args(p)
     p.add_argument(
-        "--save", default=None, help="checkpoint folder (model.safetensors, config.json, encoder.json)"
-    )
+        "--save", default=None,
+        help="checkpoint folder (model.safetensors, config.json, encoder.json); training resumes there under "
+        "the same settings only",
+    )  # fmt: skip
 
 
 @app.command("train", "train FinalMLP / DualMLP / DNN with FuxiCTR's protocol", _train_args)
 def train(args: argparse.Namespace) -> int:
+    from pkg_shared.device import pinned_threads, resolve_device
+    from pkg_shared.io import RunDir, prepare_output, save_checkpoint
+
+    from .training import train_model
+
+    if args.save:
+        prepare_output(args.save, kind="dir", what="--save")
+    run = RunDir.create(args.out, "finalmlp", args.seed)
     device = resolve_device(args.device)
     preset = preset_from_args(args)
-    data = _load(args)
-    preset.model.validate(tuple(data.fields))
-    print(data.describe())
-    run = RunDir.create(args.out, "finalmlp", args.seed)
-    config = {
-        "data": args.data,
-        "seed": args.seed,
-        "model": preset.model.to_dict(),
-        "train": preset.train.__dict__,
-    }
-    run.write_config(config)
-    model, res = train_model(
-        data, preset.model, preset.train, seed=args.seed, device=device, quiet=args.quiet, log=run.log
-    )
+    settings = _data_settings(args, preset)
+    with pinned_threads(1 if device.type == "cpu" else None):
+        data = _load(settings, args.data_dir)
+        preset.model.validate(tuple(data.fields))
+        print(data.describe())
+        config = {
+            **settings,
+            "numeric": list(data.numeric),
+            "seed": args.seed,
+            "model": preset.model.to_dict(),
+            "train": preset.train.__dict__,
+        }
+        run.write_config(config)
+        model, res = train_model(
+            data, preset.model, preset.train, seed=args.seed, device=device, quiet=args.quiet, log=run.log,
+            checkpoint_dir=args.save, settings=config if args.save else None,
+        )  # fmt: skip
     for row in res.history:
         print(
             f"epoch {int(row['epoch']):3d}  val AUC {row['val_auc']:.4f}  logloss {row['val_logloss']:.4f}  lr {row['lr']:.0e}"
         )
-    summary = res.summary()
-    run.write_results({"command": "train", **config, **summary})
+    run.write_results({"command": "train", **config, **res.summary()})
     if args.save:
         save_checkpoint(args.save, model.state_dict(), {**config, "fields": data.fields})
         data.encoder.save(Path(args.save) / "encoder.json")
@@ -158,33 +208,49 @@ def train(args: argparse.Namespace) -> int:
 
 def _evaluate_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoint", required=True, help="a folder written by `pkg-finalmlp train --save`")
-    p.add_argument("--data", default=None, help="dataset (default: the one it was trained on)")
-    p.add_argument("--split", choices=("train", "valid", "test"), default="test")
-    p.add_argument("--n-synthetic", type=int, default=200_000)
+    p.add_argument("--split", choices=("train", "valid", "test"), default="test", help="split to score")
 
 
-@app.command("evaluate", "AUC and log-loss of a saved checkpoint on a split", _evaluate_args)
+@app.command(
+    "evaluate",
+    "AUC and log-loss of a saved checkpoint on a split (data rebuilt as at training: saved settings and encoder)",
+    _evaluate_args,
+)
 def evaluate(args: argparse.Namespace) -> int:
+    from pkg_shared.device import resolve_device
+    from pkg_shared.features import FeatureEncoder
+    from pkg_shared.io import load_checkpoint
+
+    from .model import CTRModel
+    from .training import evaluate_split
+
     device = resolve_device(args.device)
     _, config = load_checkpoint(args.checkpoint)
     try:
         model = CTRModel(config["fields"], ModelConfig.from_dict(config["model"]))
+        settings = {k: config[k] for k in ("dataset", "n_synthetic", "split_seed", "numeric")}
     except (KeyError, TypeError) as e:
         raise UserError(f"{args.checkpoint}: config.json is not a pkg-finalmlp checkpoint ({e})") from None
     tensors, _ = load_checkpoint(args.checkpoint, expected=model)
     model.load_state_dict(tensors)
-    args.data = args.data or config["data"]
-    data = _load(args, FeatureEncoder.load(Path(args.checkpoint) / "encoder.json"))
+    data = _load(settings, args.data_dir, FeatureEncoder.load(Path(args.checkpoint) / "encoder.json"))
+    if data.fields != config["fields"]:
+        raise UserError(f"{args.checkpoint}: the rebuilt data's fields differ from the checkpoint's")
     scores = evaluate_split(model.to(device), data, args.split, device)
-    print(json.dumps({"data": args.data, "split": args.split, **scores}))
+    print(json.dumps({"dataset": settings["dataset"], "split": args.split, **scores}))
     return 0
 
 
 @app.command("ablate", "FinalMLP vs w/o feature gating, w/o bilinear fusion and one head", _model_args)
 def ablate(args: argparse.Namespace) -> int:
+    from pkg_shared.device import pinned_threads, resolve_device
+    from pkg_shared.io import RunDir
+
+    from .training import train_model
+
+    run = RunDir.create(args.out, "finalmlp", args.seed)
     device = resolve_device(args.device)
     preset = preset_from_args(args)
-    data = _load(args)
     variants = {
         "FinalMLP": {},
         "w/o FS": {"use_fs": False},
@@ -192,33 +258,39 @@ def ablate(args: argparse.Namespace) -> int:
         "K = 1": {"heads": 1},
     }
     rows = {}
-    for name, change in variants.items():
-        cfg = replace(preset.model, model="finalmlp", **change)
-        _, res = train_model(
-            data, cfg, preset.train, seed=args.seed, device=device, quiet=args.quiet, desc=name
-        )
-        rows[name] = res.summary()
-        print(
-            f"{name:>13}: test AUC {res.test_auc:.4f}  logloss {res.test_logloss:.4f}  ({res.epochs} epochs)"
-        )
-    RunDir.create(args.out, "finalmlp", args.seed).write_results(
-        {"command": "ablate", "data": args.data, "rows": rows}
-    )
+    with pinned_threads(1 if device.type == "cpu" else None):
+        data = _load(_data_settings(args, preset), args.data_dir)
+        for name, change in variants.items():
+            cfg = replace(preset.model, model="finalmlp", **change)
+            _, res = train_model(
+                data, cfg, preset.train, seed=args.seed, device=device, quiet=args.quiet, desc=name
+            )
+            rows[name] = res.summary()
+            print(
+                f"{name:>13}: test AUC {res.test_auc:.4f}  logloss {res.test_logloss:.4f}  ({res.epochs} epochs)"
+            )
+    run.write_results({"command": "ablate", "dataset": args.dataset, "rows": rows})
     return 0
 
 
 def _bench_args(p: argparse.ArgumentParser) -> None:
     _model_args(p)
-    p.add_argument("--steps", type=int, default=10, help="steps per timed block")
+    p.add_argument("--steps", type=bounded(int, 1, 100_000), default=10, help="steps per timed block")
 
 
 @app.command("bench", "training steps/s and inference rows/s at batch 4096", _bench_args)
 def bench_cmd(args: argparse.Namespace) -> int:
+    import torch
+
+    from pkg_shared.device import resolve_device
+    from pkg_shared.io import RunDir
+
     from .bench import BATCH, bench
 
+    run = RunDir.create(args.out, "finalmlp", args.seed)
     device = resolve_device(args.device)
     preset = preset_from_args(args)
-    data = _load(args)
+    data = _load(_data_settings(args, preset), args.data_dir)
     models = (args.model,) if args.model else MODELS[::-1]
     rows = bench(
         data, preset.model, preset.train, device, models=models, steps=args.steps, batch=args.batch or BATCH
@@ -233,10 +305,31 @@ def bench_cmd(args: argparse.Namespace) -> int:
         print(
             f"{r['model']:>9}: {r['train_steps_per_s']:8.2f} train steps/s ({r['ms_per_step']:.1f} ms)  {r['infer_rows_per_s']:12,.0f} rows/s inference"
         )
-    RunDir.create(args.out, "finalmlp", args.seed).write_results(
-        {"command": "bench", "device": name, "rows": rows}
-    )
+    run.write_results({"command": "bench", "device": name, "rows": rows})
     return 0
+
+
+def _reference_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--source", default=None,
+        help="FuxiCTR's model_zoo/FinalMLP/src folder (a checkout of reczoo/FuxiCTR; default: "
+        "$FUXICTR_FINALMLP_SRC); the fuxictr package itself: pip install fuxictr",
+    )  # fmt: skip
+
+
+@app.command(
+    "reference",
+    "side by side with FuxiCTR's FinalMLP / DualMLP: outputs for copied weights (categorical and numeric fields)",
+    _reference_args,
+    run_options=False,
+)
+def reference(args: argparse.Namespace) -> int:
+    from .reference import TOLERANCE, compare
+
+    rows = compare(args.source)
+    for name, diff in rows.items():
+        print(f"{name}: max |p_ours - p_FuxiCTR| = {diff:.3g}")
+    return 0 if all(d <= TOLERANCE for d in rows.values()) else 1
 
 
 __all__ = ["app", "main"]

@@ -10,7 +10,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from pkg_shared.errors import UserError
+
 MODELS = ("finalmlp", "dualmlp", "dnn")
+BARS = {"criteo": "Criteo_x1", "avazu": "Avazu_x1", "movielens": "MovielensLatest_x1", "frappe": "Frappe_x1"}
+PAPER_AUC = {"criteo": 0.8149, "avazu": 0.7666, "movielens": 0.9720, "frappe": 0.9861}
+AUC_RANGE = (0.74, 0.78)
 
 
 @dataclass(frozen=True)
@@ -37,21 +42,21 @@ class ModelConfig:
     bilinear: bool = True
 
     def validate(self, fields: tuple[str, ...]) -> None:
-        """Raise ValueError for an unknown model, bad sizes, unknown context fields or a bad head count."""
+        """Raise UserError for an unknown model, bad sizes, unknown context fields or a bad head count."""
         if self.model not in MODELS:
-            raise ValueError(f"unknown model {self.model!r}; one of {', '.join(MODELS)}")
+            raise UserError(f"unknown model {self.model!r}; one of {', '.join(MODELS)}")
         if self.emb_dim < 1 or not self.mlp1 or min(self.mlp1) < 1:
-            raise ValueError("emb_dim and every MLP1 width must be >= 1")
+            raise UserError("emb_dim and every MLP1 width must be >= 1")
         if self.model != "dnn" and (not self.mlp2 or min(self.mlp2) < 1):
-            raise ValueError("every MLP2 width must be >= 1")
+            raise UserError("every MLP2 width must be >= 1")
         if not (0 <= self.dropout1 < 1 and 0 <= self.dropout2 < 1):
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout1} / {self.dropout2}")
+            raise UserError(f"dropout must be in [0, 1), got {self.dropout1} / {self.dropout2}")
         if self.model == "finalmlp":
             unknown = sorted(set(self.fs1_context + self.fs2_context) - set(fields))
             if self.use_fs and unknown:
-                raise ValueError(f"context field(s) {unknown} are not among the fields {list(fields)}")
+                raise UserError(f"context field(s) {unknown} are not among the fields {list(fields)}")
             if self.heads < 1 or self.mlp1[-1] % self.heads or self.mlp2[-1] % self.heads:
-                raise ValueError(
+                raise UserError(
                     f"--heads {self.heads} must divide both stream widths ({self.mlp1[-1]} and {self.mlp2[-1]})"
                 )
 
@@ -87,15 +92,18 @@ class TrainConfig:
 
     def validate(self) -> None:
         if self.batch_size < 1 or self.epochs < 1 or self.patience < 1 or self.lr <= 0:
-            raise ValueError("batch size, epochs and patience must be >= 1 and lr > 0")
+            raise UserError("batch size, epochs and patience must be >= 1 and lr > 0")
         if self.emb_reg < 0 or self.net_reg < 0:
-            raise ValueError("regularisation strengths must be >= 0")
+            raise UserError("regularisation strengths must be >= 0")
 
 
 @dataclass(frozen=True)
 class Preset:
+    """A model, its training recipe and the dataset's numeric fields (FuxiCTR's ``type: numeric``)."""
+
     model: ModelConfig
     train: TrainConfig = field(default_factory=TrainConfig)
+    numeric: tuple[str, ...] = ()
 
 
 def _final(**kw: Any) -> ModelConfig:
@@ -108,10 +116,12 @@ PRESETS: dict[str, Preset] = {
         _final(mlp1=(400, 400, 400), mlp2=(1000,), dropout1=0.2, dropout2=0.3, fs_hidden=(800,),
                fs1_context=CRITEO_NUMERIC, fs2_context=("C6",), heads=200),
         TrainConfig(emb_reg=1e-5),
+        numeric=CRITEO_NUMERIC,  # BARS Criteo_x1 dataset_config: I1..I13 "type: numeric", C1..C26 categorical
     ),
     "avazu": Preset(
         _final(mlp1=(400, 400, 400), mlp2=(800,), dropout1=0.3, dropout2=0.3, fs_hidden=(800,), heads=10),
         TrainConfig(emb_reg=0.05),
+        numeric=(),  # BARS Avazu_x1 dataset_config: feat_1..feat_22, all categorical
     ),
     "movielens": Preset(
         _final(mlp1=(400,), mlp2=(800,), dropout1=0.4, dropout2=0.2, fs_hidden=(800,), heads=10),
@@ -164,7 +174,7 @@ def variant(
         fs2_context=fs2,
         heads=m.heads if heads is None else heads,
     )
-    return Preset(model_cfg, t if emb_reg is None else replace(t, emb_reg=emb_reg))  # fmt: skip
+    return Preset(model_cfg, t if emb_reg is None else replace(t, emb_reg=emb_reg), base.numeric)  # fmt: skip
 
 
 def grid(model: str, base: Preset) -> list[Preset]:

@@ -2,12 +2,17 @@
 
 Every dataset becomes a :class:`CTRData`: one ``(N, F)`` int64 matrix of field indices per split (padding 0,
 unknown 1, real tokens from 2, vocabularies fit on the train split alone, so a category unseen in train maps
-to the unknown index) and float32 labels. Splits are encoded chunk by chunk into a preallocated matrix,
-so the encoded table is never held twice; training streams shuffled batches out of it (:class:`Batches`).
+to the unknown index), float32 labels and, when the data have numeric fields, an ``(N, F)`` float32 matrix
+of values: a numeric field's index is always 1 (its one embedding vector) and its value scales that vector,
+as FuxiCTR's numeric features (``type: numeric``); a categorical field's value is 1. Splits are encoded
+chunk by chunk into preallocated matrices; training streams shuffled batches out of them
+(:class:`pkg_shared.ctr.Batches`). The readers and label checks are :mod:`pkg_shared.ctr`'s.
 
 - ``csv:<dir>``: the FuxiCTR/BARS layout, ``train.csv``, ``valid.csv``, ``test.csv`` with a header, a
-  ``label`` column (0/1) and categorical columns (Criteo_x1, Avazu_x1, MovielensLatest_x1, Frappe_x1).
-  Criteo's numeric ``I1..I13`` are discretised as in FuxiCTR's Criteo_x1 config (``convert_to_bucket``).
+  ``label`` column (0/1) and feature columns (Criteo_x1, Avazu_x1, MovielensLatest_x1, Frappe_x1).
+  Criteo's ``I1..I13`` are numeric fields, as the official BARS/FuxiCTR Criteo_x1 configuration declares
+  them (no normaliser, missing values 0): the Criteo_x1 files already hold them scaled to [0, 1], where
+  log-bucketing would collapse them into one or two buckets. Every other column is categorical.
 - ``ml100k``: the spec's ml100k-ctr task from ``<data root>/movielens-100k`` (atomic ``ml-100k.inter/
   .item/.user`` or GroupLens's ``u.data/u.item/u.user``): label = rating >= 4; 8 fields; random 8:1:1.
 - ``taobao-tiny``: ``<data root>/ctr-taobao-ad-tiny`` (100 rows a split; format and smoke tests only).
@@ -16,7 +21,7 @@ so the encoded table is never held twice; training streams shuffled batches out 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,73 +29,52 @@ import numpy as np
 import pandas as pd
 import torch
 
-from pkg_shared.data import DataError, data_root, require_files, train_val_test_split
+from pkg_shared.ctr import (
+    ML100K_SOURCE,
+    SPLITS,
+    check_ctr_labels,
+    check_splits,
+    load_movielens_100k,
+    read_splits,
+)
+from pkg_shared.ctr import load_taobao_tiny as read_taobao_tiny
+from pkg_shared.data import DataError, train_val_test_split
 from pkg_shared.features import FeatureEncoder, FieldSpec
 
 from .config import CRITEO_NUMERIC
 
 DATASETS = ("synthetic", "ml100k", "taobao-tiny")
-SPLITS = ("train", "valid", "test")
-ML_SOURCE = "https://grouplens.org/datasets/movielens/100k/ (ml-100k.zip), or the recbole==1.2.1 wheel"
+ML_SOURCE = ML100K_SOURCE
 ML_FIELDS = ("user_id", "item_id", "age", "gender", "occupation", "zip", "release_year", "genre")
-GENRES = (
-    "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary", "Drama",
-    "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western",
-)  # fmt: skip
 TAOBAO_DROP = ("time_stamp", "click_sequence")
 CHUNK_ROWS = 500_000
 
 
 @dataclass
 class CTRData:
-    """Encoded splits: ``x[split]`` ``(N, F)`` int64, ``y[split]`` ``(N,)`` float32; ``fields``: name -> rows."""
+    """Encoded splits: ``x[split]`` ``(N, F)`` int64, ``y[split]`` ``(N,)`` float32, and with numeric fields
+    ``values[split]`` ``(N, F)`` float32; ``fields``: name -> table rows (2 for a numeric field)."""
 
     name: str
     fields: dict[str, int]
     x: dict[str, torch.Tensor]
     y: dict[str, torch.Tensor]
     encoder: FeatureEncoder
+    values: dict[str, torch.Tensor] | None = None
+    numeric: tuple[str, ...] = ()
+
+    def table(self, split: str) -> dict[str, torch.Tensor]:
+        """The split as a batch table ``{"x", "label"[, "values"]}`` (for ``Batches`` and ``predict``)."""
+        out = {"x": self.x[split], "label": self.y[split]}
+        if self.values is not None:
+            out["values"] = self.values[split]
+        return out
 
     def describe(self) -> str:
         sizes = ", ".join(f"{s} {len(self.y[s]):,}" for s in SPLITS)
         pos = float(self.y["train"].mean())
-        return f"{self.name}: {len(self.fields)} fields, {sizes} rows, {pos:.1%} positive (train)"
-
-
-class Batches:
-    """Mini-batches ``(x, y)`` out of one split, reshuffled every pass with its own ``generator``."""
-
-    def __init__(
-        self, x: torch.Tensor, y: torch.Tensor, batch_size: int, shuffle: bool, seed: int = 0
-    ) -> None:
-        self.x, self.y, self.batch_size, self.shuffle = x, y, batch_size, shuffle
-        self.generator = torch.Generator().manual_seed(seed)
-
-    def __len__(self) -> int:
-        return -(-len(self.y) // self.batch_size)
-
-    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        n = len(self.y)
-        order = torch.randperm(n, generator=self.generator) if self.shuffle else None
-        for start in range(0, n, self.batch_size):
-            if order is None:
-                yield self.x[start : start + self.batch_size], self.y[start : start + self.batch_size]
-            else:
-                idx = order[start : start + self.batch_size]
-                yield self.x[idx], self.y[idx]
-
-
-def labels_of(frame: pd.DataFrame, where: str) -> np.ndarray:
-    """The ``label`` column as float32; raises DataError when absent or not in {0, 1}."""
-    if "label" not in frame.columns:
-        raise DataError(f"{where}: no 'label' column (columns: {', '.join(map(str, frame.columns[:8]))})")
-    label = pd.to_numeric(frame["label"], errors="coerce").to_numpy(dtype=np.float64)
-    bad = ~np.isin(label, (0.0, 1.0))
-    if bad.any():
-        raise DataError(
-            f"{where}: labels must be 0 or 1; row {int(np.argmax(bad))} has {frame['label'].iloc[int(np.argmax(bad))]!r}"
-        )
-    return label.astype(np.float32)
+        num = f" ({len(self.numeric)} numeric)" if self.numeric else ""
+        return f"{self.name}: {len(self.fields)} fields{num}, {sizes} rows, {pos:.1%} positive (train)"
 
 
 def log_bucket(values: pd.Series) -> pd.Series:
@@ -108,122 +92,120 @@ def encode(
     *,
     min_count: int = 1,
     bucketise: Sequence[str] = (),
+    numeric: Sequence[str] = (),
     encoder: FeatureEncoder | None = None,
 ) -> CTRData:
-    """Fit a FeatureEncoder on ``frames["train"]`` (all columns but ``label``, categorical) and encode all splits.
+    """Fit a FeatureEncoder on ``frames["train"]`` and encode all splits (see the module docstring).
 
-    With ``encoder`` (a fitted one, e.g. a checkpoint's) its vocabularies are used instead of fitting.
+    Columns in ``numeric`` are numeric fields (value x vector; missing -> 0), those in ``bucketise`` are
+    log-bucketed then categorical, every other column but ``label`` is categorical. With ``encoder`` (a
+    fitted one, e.g. a checkpoint's) its vocabularies and field kinds are used instead of fitting.
     """
-    for split in SPLITS:
-        if split not in frames or len(frames[split]) == 0:
-            raise DataError(f"{name}: the {split} split is empty")
+    check_splits(frames, name)
     train = frames["train"]
     if encoder is not None:
         columns = [spec.name for spec in encoder.fields]
+        numeric = [spec.name for spec in encoder.fields if spec.kind == "numeric"]
     columns = list(columns or [c for c in train.columns if c != "label"])
     if not columns:
         raise DataError(f"{name}: no feature column besides 'label'")
+    numeric = [c for c in columns if c in set(numeric)]
 
-    def prepared(frame: pd.DataFrame) -> pd.DataFrame:
+    def prepared(frame: pd.DataFrame, split: str) -> pd.DataFrame:
         missing = sorted(set(columns) - set(frame.columns))
         if missing:
-            raise DataError(f"{name}: a split lacks the column(s) {missing}")
+            raise DataError(f"{name} {split}: lacks the column(s) {missing}")
         out = frame[columns].copy()
         for col in set(bucketise) & set(columns):
             out[col] = log_bucket(out[col])
+        for col in numeric:
+            values = pd.to_numeric(out[col], errors="coerce")
+            bad = values.isna() & out[col].notna() & (out[col].astype(str).str.strip() != "")
+            if bad.any():
+                row = int(np.argmax(bad.to_numpy()))
+                raise DataError(
+                    f"{name} {split}, column '{col}': {out[col].iloc[row]!r} at row {row} is not a number"
+                )
+            if not np.isfinite(values.dropna().to_numpy(dtype=np.float64)).all():
+                raise DataError(f"{name} {split}, column '{col}': a value is not finite")
+            out[col] = values.astype(np.float64)
         return out
 
     if encoder is None:
-        encoder = FeatureEncoder(FieldSpec(c, min_count=min_count) for c in columns)
-        encoder.fit(prepared(train))
-    x, y = {}, {}
+        specs = [
+            FieldSpec(c, "numeric", fill=0) if c in numeric else FieldSpec(c, min_count=min_count)
+            for c in columns
+        ]
+        encoder = FeatureEncoder(specs)
+        encoder.fit(prepared(train, "train"))
+    x, y, values = {}, {}, ({} if numeric else None)
     for split in SPLITS:
         frame = frames[split]
-        y[split] = torch.from_numpy(labels_of(frame, f"{name} {split}"))
+        y[split] = torch.from_numpy(
+            check_ctr_labels(frame["label"], f"{name} {split}")
+            if "label" in frame
+            else _no_label(name, split, frame)
+        )
         matrix = np.empty((len(frame), len(columns)), dtype=np.int64)
+        scale = np.ones((len(frame), len(columns)), dtype=np.float32) if numeric else None
         for start in range(0, len(frame), CHUNK_ROWS):
-            arrays = encoder.transform(prepared(frame.iloc[start : start + CHUNK_ROWS]))
+            arrays = encoder.transform(prepared(frame.iloc[start : start + CHUNK_ROWS], split))
             for j, col in enumerate(columns):
-                matrix[start : start + CHUNK_ROWS, j] = arrays[col]
+                if col in numeric:
+                    matrix[start : start + CHUNK_ROWS, j] = 1
+                    scale[start : start + CHUNK_ROWS, j] = arrays[col]
+                else:
+                    matrix[start : start + CHUNK_ROWS, j] = arrays[col]
         x[split] = torch.from_numpy(matrix)
-    fields = {c: encoder.vocab_size(c) for c in columns}
-    return CTRData(name, fields, x, y, encoder)
+        if values is not None:
+            values[split] = torch.from_numpy(scale)
+    fields = {c: 2 if c in numeric else encoder.vocab_size(c) for c in columns}
+    return CTRData(name, fields, x, y, encoder, values, tuple(numeric))
+
+
+def _no_label(name: str, split: str, frame: pd.DataFrame) -> np.ndarray:
+    raise DataError(f"{name} {split}: no 'label' column (columns: {', '.join(map(str, frame.columns[:8]))})")
 
 
 def read_csv_dir(folder: str | Path) -> dict[str, pd.DataFrame]:
-    """``train.csv``, ``valid.csv``, ``test.csv`` of a BARS folder, every column read as text."""
-    folder = Path(folder).expanduser()
-    frames = {}
-    for split in SPLITS:
-        path = folder / f"{split}.csv"
-        if not path.is_file():
-            raise DataError(
-                f"{path} not found: a BARS/FuxiCTR folder holds train.csv, valid.csv and test.csv"
-            )
-        try:
-            frames[split] = pd.read_csv(path, dtype=str, keep_default_na=True)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-            raise DataError(f"cannot read {path}: {e}") from None
-    return frames
+    """``train.csv``, ``valid.csv``, ``test.csv`` of a BARS folder, every column read as text (all required)."""
+    return read_splits(folder, columns=("label",), keep_default_na=True)
 
 
-def load_csv(folder: str | Path, min_count: int = 1, encoder: FeatureEncoder | None = None) -> CTRData:
-    """A FuxiCTR/BARS CSV folder (``csv:<dir>``); Criteo's numeric I1..I13 are log-bucketised."""
+def load_csv(
+    folder: str | Path,
+    min_count: int = 1,
+    encoder: FeatureEncoder | None = None,
+    numeric: Sequence[str] | None = None,
+) -> CTRData:
+    """A FuxiCTR/BARS CSV folder (``csv:<dir>``); ``numeric`` fields (default: Criteo's I1..I13 where present)."""
     frames = read_csv_dir(folder)
-    return encode(f"csv:{folder}", frames, min_count=min_count, bucketise=CRITEO_NUMERIC, encoder=encoder)
+    numeric = CRITEO_NUMERIC if numeric is None else tuple(numeric)
+    return encode(f"csv:{folder}", frames, min_count=min_count, numeric=numeric, encoder=encoder)
 
 
 def load_taobao_tiny(root: str | Path | None = None, encoder: FeatureEncoder | None = None) -> CTRData:
-    """The 100-row Taobao ad sample: ``clk`` is the label; the timestamp and click sequence are dropped."""
-    folder = require_files("ctr-taobao-ad-tiny", [f"{s}.csv" for s in SPLITS], root=root)
+    """The 100-row Taobao ad sample: ``clk`` is the label, ``price`` log-bucketed; timestamp and sequence dropped."""
     frames = {
-        s: f.drop(columns=list(TAOBAO_DROP), errors="ignore").rename(columns={"clk": "label"})
-        for s, f in read_csv_dir(folder).items()
+        s: f.drop(columns=list(TAOBAO_DROP)).rename(columns={"clk": "label"}).replace("", None)
+        for s, f in read_taobao_tiny(root).items()
     }
     return encode("taobao-tiny", frames, bucketise=("price",), encoder=encoder)
 
 
-def movielens_frame(root: str | Path | None = None) -> pd.DataFrame:
-    """ml100k-ctr rows: the 8 fields of the spec and ``label = rating >= 4``, in the ratings' file order."""
-    folder = data_root(root) / "movielens-100k"
-    if (folder / "u.data").is_file():
-        folder = require_files("movielens-100k", ["u.data", "u.item", "u.user"], root=root, source=ML_SOURCE)
-        try:
-            inter = pd.read_csv(
-                folder / "u.data", sep="\t", names=["user_id", "item_id", "rating", "timestamp"]
-            )
-            raw = pd.read_csv(folder / "u.item", sep="|", header=None, encoding="latin-1")
-            user = pd.read_csv(
-                folder / "u.user", sep="|", names=["user_id", "age", "gender", "occupation", "zip_code"]
-            )
-            genre = np.array(GENRES)[raw.iloc[:, 5:24].to_numpy(dtype=bool).argmax(1)]
-            year = pd.to_datetime(raw[2], format="%d-%b-%Y", errors="coerce").dt.year.astype("Int64")
-            item = pd.DataFrame({"item_id": raw[0], "release_year": year, "genre": genre})
-        except (pd.errors.ParserError, ValueError, IndexError, KeyError) as e:
-            raise DataError(f"{folder}: not GroupLens's MovieLens-100K layout ({e})") from None
-    else:
-        folder = require_files(
-            "movielens-100k", [f"ml-100k.{s}" for s in ("inter", "item", "user")], root=root, source=ML_SOURCE
-        )
-        try:
-            inter, item, user = (
-                pd.read_csv(folder / f"ml-100k.{s}", sep="\t", dtype=str).rename(
-                    columns=lambda c: c.split(":")[0]
-                )
-                for s in ("inter", "item", "user")
-            )
-            item["genre"] = item["class"].fillna("").str.split(" ").str[0]
-            item = item[["item_id", "release_year", "genre"]]
-        except (pd.errors.ParserError, KeyError, ValueError) as e:
-            raise DataError(f"{folder}: not the atomic MovieLens-100K files ({e})") from None
-    try:
-        user["zip"] = user["zip_code"].astype(str).str[:2]
-        inter["user_id"], inter["item_id"] = inter["user_id"].astype(str), inter["item_id"].astype(str)
-        user["user_id"], item["item_id"] = user["user_id"].astype(str), item["item_id"].astype(str)
-        rows = inter.merge(user, on="user_id", how="left").merge(item, on="item_id", how="left")
-        rows["label"] = (pd.to_numeric(rows["rating"]) >= 4).astype(np.float32)
-    except (KeyError, ValueError) as e:
-        raise DataError(f"{folder}: MovieLens-100K file lacks a column or has a bad rating ({e})") from None
+def movielens_frame(root: str | Path | None = None, sizes: dict[str, int] | None = None) -> pd.DataFrame:
+    """ml100k-ctr rows: the 8 fields of the spec and ``label = rating >= 4``, in the ratings' file order.
+
+    Read by :func:`pkg_shared.ctr.load_movielens_100k` (either layout, validated; ``sizes=None`` keeps the
+    documented sizes).
+    """
+    ml = load_movielens_100k(root) if sizes is None else load_movielens_100k(root, sizes=sizes)
+    users = ml.users.rename(columns={"user": "user_id"})
+    users["zip"] = users["zip_code"].astype(str).str[:2]
+    items = ml.items.rename(columns={"item": "item_id"})[["item_id", "release_year", "genre"]]
+    rows = ml.ratings.rename(columns={"user": "user_id", "item": "item_id"})
+    rows = rows.merge(users, on="user_id", how="left").merge(items, on="item_id", how="left")
+    rows["label"] = (rows["rating"] >= 4).astype(np.float32)
     return rows[[*ML_FIELDS, "label"]]
 
 
@@ -279,13 +261,16 @@ def load_dataset(
     n_synthetic: int = 200_000,
     seed: int = 0,
     encoder: FeatureEncoder | None = None,
+    numeric: Sequence[str] | None = None,
 ) -> CTRData:
     """``synthetic`` | ``ml100k`` | ``taobao-tiny`` | ``csv:<dir>``, encoded; ``seed`` fixes random splits.
+
+    ``numeric``: the numeric fields of a ``csv:<dir>`` (default: Criteo's I1..I13 where present).
 
     ``encoder``: a fitted encoder to reuse (evaluating a checkpoint) instead of fitting on the train split.
     """
     if spec.startswith("csv:"):
-        return load_csv(spec[4:], encoder=encoder)
+        return load_csv(spec[4:], encoder=encoder, numeric=numeric)
     if spec == "synthetic":
         return encode("synthetic", split_811(synthetic_ctr(n_synthetic, seed=seed), seed), encoder=encoder)
     if spec in ("ml100k", "ml100k-ctr"):

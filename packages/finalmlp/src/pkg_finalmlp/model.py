@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 import torch
 from torch import nn
 
+from pkg_shared.errors import UserError
+
 from .config import ModelConfig
 
 EMBEDDING_STD = 1e-4
@@ -32,9 +34,7 @@ class FieldEmbedding(nn.Module):
     def __init__(self, vocab_sizes: Sequence[int], dim: int) -> None:
         super().__init__()
         if not vocab_sizes or min(vocab_sizes) < 2:
-            raise ValueError(
-                f"every field needs at least 2 rows (padding + unknown), got {list(vocab_sizes)}"
-            )
+            raise UserError(f"every field needs at least 2 rows (padding + unknown), got {list(vocab_sizes)}")
         sizes = torch.tensor([v - 1 for v in vocab_sizes])
         self.register_buffer("offsets", torch.cumsum(sizes, 0) - sizes, persistent=False)
         self.vocab_sizes = tuple(int(v) for v in vocab_sizes)
@@ -45,9 +45,15 @@ class FieldEmbedding(nn.Module):
         with torch.no_grad():
             self.table.weight[0].zero_()
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """``x``: ``(B, F)`` int64 field indices -> ``(B, F, k)``."""
-        return self.table(torch.where(x > 0, x + self.offsets, 0))
+    def forward(self, x: torch.Tensor, values: torch.Tensor | None = None) -> torch.Tensor:
+        """``x``: ``(B, F)`` int64 field indices -> ``(B, F, k)``.
+
+        ``values`` ``(B, F)`` (optional) scales each field's vector: a numeric field (FuxiCTR's ``type:
+        numeric``) has one vector ``v_f`` (index 1) and embeds the value ``x_f`` as ``x_f * v_f``; a
+        categorical field's value is 1.
+        """
+        e = self.table(torch.where(x > 0, x + self.offsets, 0))
+        return e if values is None else e * values.unsqueeze(-1)
 
     def field_table(self, f: int) -> torch.Tensor:
         """Field ``f``'s table as ``(vocab_sizes[f], k)``, padding row first (a view, for copying weights)."""
@@ -96,16 +102,17 @@ class FeatureGate(nn.Module):
             self.context_bias = nn.Parameter(torch.zeros(1, dim))
         self.mlp = mlp_block(dim * max(1, len(context)), hidden, 0.0, False, out_dim=len(vocab_sizes) * dim)
 
-    def gate(self, x: torch.Tensor) -> torch.Tensor:
-        """``g = sigmoid(MLP(c))``, ``(B, F k)``, for the batch of field indices ``x`` ``(B, F)``."""
+    def gate(self, x: torch.Tensor, values: torch.Tensor | None = None) -> torch.Tensor:
+        """``g = sigmoid(MLP(c))``, ``(B, F k)``, for the batch of field indices ``x`` ``(B, F)`` (and values)."""
         if self.context.numel():
-            c = self.context_embedding(x[:, self.context]).flatten(1)
+            ctx_values = None if values is None else values[:, self.context]
+            c = self.context_embedding(x[:, self.context], ctx_values).flatten(1)
         else:
             c = self.context_bias.expand(x.shape[0], -1)
         return torch.sigmoid(self.mlp(c))
 
-    def forward(self, x: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
-        return 2.0 * self.gate(x) * e
+    def forward(self, x: torch.Tensor, e: torch.Tensor, values: torch.Tensor | None = None) -> torch.Tensor:
+        return 2.0 * self.gate(x, values) * e
 
 
 class InteractionAggregation(nn.Module):
@@ -120,7 +127,7 @@ class InteractionAggregation(nn.Module):
     def __init__(self, d1: int, d2: int, heads: int, bilinear: bool = True) -> None:
         super().__init__()
         if heads < 1 or d1 % heads or d2 % heads:
-            raise ValueError(f"the head count {heads} must divide both stream widths ({d1} and {d2})")
+            raise UserError(f"the head count {heads} must divide both stream widths ({d1} and {d2})")
         self.heads, self.bilinear = heads, bilinear
         self.w1, self.w2 = nn.Linear(d1, 1), nn.Linear(d2, 1)
         self.w3 = nn.Parameter(torch.empty(heads, d1 // heads, d2 // heads)) if bilinear else None
@@ -142,7 +149,8 @@ class InteractionAggregation(nn.Module):
 class CTRModel(nn.Module):
     """FinalMLP, DualMLP or DNN over categorical fields; ``forward`` returns logits ``(B,)``.
 
-    ``fields`` maps each field name to its table size (in column order of the input ``(B, F)``).
+    ``fields`` maps each field name to its table size (in column order of the input ``(B, F)``; a numeric
+    field has 2 rows: padding and its one vector, scaled by the field's value).
 
     - ``finalmlp``: ``z = Agg(MLP1(h_1), MLP2(h_2))`` with ``h_i = Gate_i(e)`` (or ``h_i = e`` with
       ``use_fs=False``), Sec. 3.
@@ -193,15 +201,23 @@ class CTRModel(nn.Module):
             if isinstance(module, (FieldEmbedding, InteractionAggregation)):
                 module.init_weights()
 
-    def streams_input(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def streams_input(
+        self, x: torch.Tensor, values: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """``(h_1, h_2)``: the gated (or raw) flat embeddings each stream reads."""
-        e = self.embedding(x).flatten(1)
+        e = self.embedding(x, values).flatten(1)
         if self.gates is None:
             return e, e
-        return self.gates[0](x, e), self.gates[1](x, e)
+        return self.gates[0](x, e, values), self.gates[1](x, e, values)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h1, h2 = self.streams_input(x)
+    def forward(
+        self, x: torch.Tensor | Mapping[str, torch.Tensor], values: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Logits ``(B,)`` for field indices ``x`` ``(B, F)`` (and numeric ``values``), or a batch dict
+        ``{"x"[, "values"]}`` as :class:`pkg_shared.ctr.Batches` yields."""
+        if isinstance(x, Mapping):
+            x, values = x["x"], x.get("values")
+        h1, h2 = self.streams_input(x, values)
         if self.fusion is not None:
             return self.fusion(self.mlp1(h1), self.mlp2(h2))
         z = self.mlp1(h1)

@@ -20,44 +20,38 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from pkg_shared.metrics import auc, log_loss
+from pkg_shared.ctr import Batches, check_splits, ctr_scores
+from pkg_shared.ctr import predict as ctr_predict
 from pkg_shared.seed import seed_everything
 from pkg_shared.train import fit
 
 from .config import ModelConfig, TrainConfig
-from .data import Batches, CTRData
+from .data import CTRData
 from .model import CTRModel
 
 EVAL_BATCH = 16384
-PROB_EPS = 1e-7
 
 
 def ctr_metrics(y_true: np.ndarray, prob: np.ndarray) -> dict[str, float]:
     """AUC (``roc_auc_score``) and log-loss with probabilities clipped to ``[1e-7, 1 - 1e-7]`` (FuxiCTR)."""
-    return {"auc": auc(y_true, prob), "logloss": log_loss(y_true, np.clip(prob, PROB_EPS, 1 - PROB_EPS))}
+    return ctr_scores(y_true, prob)
 
 
-@torch.no_grad()
-def predict(model: CTRModel, x: torch.Tensor, device: torch.device | str = "cpu") -> np.ndarray:
-    """Click probabilities for every row of ``x`` (eval mode, batches of 16384)."""
-    model.eval()
-    out = [
-        torch.sigmoid(model(x[i : i + EVAL_BATCH].to(device))).float().cpu()
-        for i in range(0, len(x), EVAL_BATCH)
-    ]
-    return torch.cat(out).numpy().astype(np.float64)
+def predict(model: CTRModel, data: CTRData, split: str, device: torch.device | str = "cpu") -> np.ndarray:
+    """Click probabilities for every row of ``split`` (eval mode, batches of 16384; pkg_shared.ctr.predict)."""
+    return ctr_predict(model, data.table(split), batch_size=EVAL_BATCH, device=device)
 
 
 def evaluate_split(
     model: CTRModel, data: CTRData, split: str, device: torch.device | str = "cpu"
 ) -> dict[str, float]:
     """AUC and log-loss on the whole ``split`` (never averaged over batches)."""
-    return ctr_metrics(data.y[split].numpy(), predict(model, data.x[split], device))
+    return ctr_metrics(data.y[split].numpy(), predict(model, data, split, device))
 
 
-def loss_fn(model: CTRModel, x: torch.Tensor, y: torch.Tensor, cfg: TrainConfig) -> torch.Tensor:
+def loss_fn(model: CTRModel, batch: dict[str, torch.Tensor], cfg: TrainConfig) -> torch.Tensor:
     """BCE (mean over the batch) + embedding L2 over whole tables + optional net L2 (spec "Method" 5)."""
-    loss = F.binary_cross_entropy_with_logits(model(x), y)
+    loss = F.binary_cross_entropy_with_logits(model(batch), batch["label"])
     if cfg.emb_reg:
         loss = loss + cfg.emb_reg * model.embedding_l2()
     if cfg.net_reg:
@@ -97,10 +91,12 @@ def train_model(
     quiet: bool = True,
     log: Callable[..., None] | None = None,
     checkpoint_dir: str | Path | None = None,
+    settings: dict[str, Any] | None = None,
     desc: str = "train",
 ) -> tuple[CTRModel, TrainResult]:
     """Train one model with the protocol above; returns it (best weights) and its :class:`TrainResult`."""
     train_cfg.validate()
+    check_splits(data.y, data.name)  # a missing validation split is an error, never the test split
     seed_everything(seed)
     model = CTRModel(data.fields, model_cfg).to(device)
     optimizer = make_optimizer(model, train_cfg)
@@ -108,7 +104,7 @@ def train_model(
         optimizer, mode="max", factor=train_cfg.lr_factor, patience=0,
         threshold=train_cfg.min_delta, threshold_mode="abs", min_lr=train_cfg.min_lr,
     )  # fmt: skip
-    batches = Batches(data.x["train"], data.y["train"], train_cfg.batch_size, shuffle=True, seed=seed)
+    batches = Batches(data.table("train"), train_cfg.batch_size, shuffle=True, seed=seed)
 
     def evaluate(m: torch.nn.Module) -> dict[str, float]:
         scores = evaluate_split(m, data, "valid", device)
@@ -117,9 +113,9 @@ def train_model(
     t0 = time.perf_counter()
     result = fit(
         model, optimizer, batches, epochs=train_cfg.epochs,
-        step=lambda m, b: loss_fn(m, b[0], b[1], train_cfg), evaluate=evaluate, scheduler=scheduler,
+        step=lambda m, b: loss_fn(m, b, train_cfg), evaluate=evaluate, scheduler=scheduler,
         device=device, grad_clip=train_cfg.max_grad_norm, monitor="val_auc", mode="max", patience=train_cfg.patience, restore_best=True,
-        checkpoint_dir=checkpoint_dir, log=log, quiet=quiet, desc=desc,
+        checkpoint_dir=checkpoint_dir, settings=settings, log=log, quiet=quiet, desc=desc,
     )  # fmt: skip
     seconds = time.perf_counter() - t0
     best = max(result.history, key=lambda row: row["val_auc"])

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pkg_shared.cli import App, Paper, bounded
-from pkg_shared.data import data_root
+from pkg_shared.dataroot import data_root
 from pkg_shared.errors import UserError
 from pkg_shared.io import RunDir, prepare_output
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 
 from pkg_shared.cli import App, Paper, bounded, nonnegative
-from pkg_shared.data import data_root
+from pkg_shared.dataroot import data_root
 from pkg_shared.io import RunDir, prepare_output, save_checkpoint
 from pkg_shared.progress import progress
 

@@ -133,7 +133,8 @@ TEST_PARAMS = [
 @nox.parametrize(["package", "device"], TEST_PARAMS)
 def tests(session: nox.Session, package: str, device: str) -> None:
     """One package's tests, in an environment holding only it, pkg-shared and their dependencies."""
-    sync(session, "--package", PACKAGES[package], "--group", "test")
+    # Every optional extra that resolves with the lock, so reference checks (pykan, ...) run instead of skipping.
+    sync(session, "--package", PACKAGES[package], "--group", "test", "--all-extras")
     run_pytest(session, [str(folder(package) / "tests")], device)
 
 
@@ -165,7 +166,8 @@ def alone(session: nox.Session) -> None:
     """Each package's wheel installed ALONE (with pkg-shared's) at the lowest versions its pins allow, then
     ``reproduce --scale smoke``; and the same from its unpacked sdist. ``nox -s alone -- <slug> ...``.
 
-    This is what a PyPI user gets with an old environment: it catches a lower bound that is too low. It
+    This is what a PyPI user gets with an old environment: it catches a lower bound that is too low
+    (``--no-sources``: outside the workspace the ``pkg-shared = { workspace = true }`` source means nothing). It
     downloads old wheels (torch among them), so it is not part of the default CI run.
     """
     slugs = session.posargs or [s for s in PACKAGES if s != "shared"]
@@ -190,7 +192,7 @@ def alone(session: nox.Session) -> None:
             session.run("uv", "venv", "-q", str(venv), external=True)
             python = str(venv / "bin" / "python")
             session.run(
-                "uv", "pip", "install", "-q", "--python", python, "--resolution", "lowest-direct",
+                "uv", "pip", "install", "-q", "--python", python, "--resolution", "lowest-direct", "--no-sources",
                 str(shared_wheel), target, external=True,
             )  # fmt: skip
             out = tmp / "runs"

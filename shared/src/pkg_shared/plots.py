@@ -61,13 +61,25 @@ def bar_plot(
     *,
     ylabel: str,
     title: str = "",
+    from_zero: bool = False,
 ) -> Path:
-    """Grouped bars: one group per entry of ``groups``, one bar per series, saved as ``path`` (.png)."""
+    """Grouped bars: one group per entry of ``groups``, one bar per series, saved as ``path`` (.png).
+
+    The value axis spans the data (with a margin) rather than starting at 0, so that differences of a
+    fraction of a point (an AUC of 0.779 vs 0.783) are visible; each bar is labelled with its value.
+    ``from_zero=True`` starts the axis at 0 where the magnitude itself is the message.
+    """
     fig, ax = plt.subplots(figsize=(6, 4))
     width = 0.8 / max(len(series), 1)
     for i, (name, values) in enumerate(series.items()):
-        ax.bar([g + i * width for g in range(len(groups))], values, width, label=name)
+        bars = ax.bar([g + i * width for g in range(len(groups))], values, width, label=name)
+        ax.bar_label(bars, fmt="%.4g", fontsize=7, padding=1)
     ax.set_xticks([g + width * (len(series) - 1) / 2 for g in range(len(groups))], groups)
+    finite = [v for values in series.values() for v in values if v == v and abs(v) != float("inf")]
+    if finite and not from_zero:
+        low, high = min(finite), max(finite)
+        pad = 0.25 * (high - low) or 0.05 * abs(high) or 1.0
+        ax.set_ylim(low - pad, high + pad)
     ax.set(ylabel=ylabel, title=title)
     ax.grid(alpha=0.3, axis="y")
     ax.legend()

@@ -59,13 +59,17 @@ def git_sha(path: str | Path | None = None) -> str | None:
     return out.stdout.strip() or None
 
 
+# What counts as code for git_dirty: committed results and READMEs being rewritten beside a run do not.
+CODE = (":(glob)**/*.py", ":(glob)**/pyproject.toml", "uv.lock")
+
+
 def git_dirty(path: str | Path | None = None) -> bool | None:
-    """True when the checkout holding ``path`` has uncommitted changes (the results then came from code
-    that differs from ``git_sha``); None outside git."""
+    """True when the checkout holding ``path`` has uncommitted changes to code (``CODE``): the results then
+    came from code that differs from ``git_sha``; None outside git."""
     where = Path(path) if path is not None else Path(__file__).resolve().parent
     try:
         out = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", *CODE],
             cwd=where, capture_output=True, text=True, timeout=10, check=False,
         )  # fmt: skip
     except (OSError, subprocess.SubprocessError):

@@ -23,10 +23,18 @@ import json
 import shutil
 import sys
 import tomllib
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+try:  # the table formatting is pkg-shared's, so README, board and `reproduce` print claims alike
+    from pkg_shared.claims import ClaimResult, fmt, headline, measured_text
+    from pkg_shared.claims import verdict as claims_verdict
+except ImportError:  # a Python without pkg-shared installed (nox's own): the source tree's copy
+    sys.path.insert(0, str(ROOT / "shared" / "src"))
+    from pkg_shared.claims import ClaimResult, fmt, headline, measured_text
+    from pkg_shared.claims import verdict as claims_verdict
 START, END = "<!-- catalogue:start -->", "<!-- catalogue:end -->"
 RESULTS_START, RESULTS_END = "<!-- results:start -->", "<!-- results:end -->"
 FIELDS = ("paper", "task", "status")
@@ -66,29 +74,20 @@ def rows(root: Path = ROOT) -> list[dict[str, Any]]:
     return out
 
 
-def fmt(v: Any) -> str:
-    if v is None:
-        return "-"
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, float):
-        return f"{v:.4g}"
-    if isinstance(v, (list, tuple)) and len(v) == 2:
-        return f"[{fmt(v[0])}, {fmt(v[1])}]"
-    return str(v)
+def result(claim: dict[str, Any]) -> ClaimResult:
+    """A committed claim (``ClaimResult.as_dict()``) back as the object pkg-shared formats."""
+    return ClaimResult(**{f.name: claim[f.name] for f in fields(ClaimResult) if f.name in claim})
 
 
 def measured(claim: dict[str, Any]) -> str:
-    value, std, n = claim.get("measured"), claim.get("std"), claim.get("n", 1)
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and std is not None and n and n > 1:
-        return f"{fmt(value)} ± {std:.2g} (n={n})"
-    return fmt(value)
+    """``mean ± sd (n=3)``, as the ``reproduce`` table prints it."""
+    return measured_text(result(claim))
 
 
 def verdict(claim: dict[str, Any]) -> str:
-    if claim.get("kind") == "expect":
-        return {True: "in range", False: "outside", None: "not run"}[claim.get("in_range")]
-    return {True: "holds", False: "**fails**", None: "not run"}[claim.get("holds")]
+    """The ``reproduce`` table's verdict, a failure in bold."""
+    text = claims_verdict(result(claim))
+    return "**fails**" if text == "FAILS" else text
 
 
 def wall(seconds: float | None) -> str:
@@ -99,13 +98,8 @@ def wall(seconds: float | None) -> str:
 
 
 def counts(results: dict[str, Any]) -> str:
-    s = results["summary"]
-    text = f"{s['hold']} of {s['paper']} paper claims hold ({s['fail']} fail, {s['not_run']} not run)"
-    if s.get("checks"):
-        text += f"; checks {s['checks_pass']} of {s['checks']} pass"
-        if s["checks_pass"] < s["checks"]:
-            text += f" ({s['checks_fail']} fail, {s['checks'] - s['checks_pass'] - s['checks_fail']} not run)"
-    return text
+    """The ``reproduce`` headline: paper claims that hold, then our checks."""
+    return headline([result(c) for c in results["claims"]])
 
 
 def _cell(text: Any) -> str:
